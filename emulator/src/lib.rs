@@ -7,8 +7,19 @@
 //! faults. The wire facts it follows are in `shared/salesforce-wire.md`; it shares no code
 //! with the sfscale client so a misreading cannot hide on both sides.
 
+pub mod auth;
+pub mod bulk;
+pub mod config;
+pub mod error;
+pub mod faults;
 pub mod ids;
 pub mod locks;
+pub mod rest;
 pub mod schema;
+pub mod soql;
+pub mod state;
+pub mod stats;
 pub mod store;
 pub mod values;
+
+pub use config::Config;

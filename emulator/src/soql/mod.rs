@@ -1,0 +1,1 @@
+//! SOQL parsing and evaluation (owned by the SOQL engineer).

@@ -1,0 +1,174 @@
+//! Counters the control endpoint `GET /__emulator/stats` serves, so tests in every language
+//! can assert what a client did (calls spent, token grants, peak concurrency, lock errors).
+//!
+//! Counting is cheap (atomics and short mutex sections) because it runs on every request;
+//! the snapshot is assembled only when asked.
+
+use parking_lot::Mutex;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// All counters of one emulator.
+#[derive(Default)]
+pub struct Stats {
+    api_requests: AtomicU64,
+    in_flight: AtomicU64,
+    peak_in_flight: AtomicU64,
+    long_running: AtomicU64,
+    peak_long_running: AtomicU64,
+    by_route: Mutex<BTreeMap<String, u64>>,
+    token_grants: Mutex<BTreeMap<String, u64>>,
+    errors_by_code: Mutex<BTreeMap<String, u64>>,
+    faults_injected: Mutex<BTreeMap<String, u64>>,
+    bulk_batches: AtomicU64,
+    bulk_rows_processed: AtomicU64,
+    bulk_uploads: AtomicU64,
+}
+
+fn bump(map: &Mutex<BTreeMap<String, u64>>, key: &str, by: u64) {
+    *map.lock().entry(key.to_string()).or_default() += by;
+}
+
+fn raise_peak(peak: &AtomicU64, value: u64) {
+    peak.fetch_max(value, Ordering::Relaxed);
+}
+
+impl Stats {
+    /// A data-API call that counts against `DailyApiRequests`; returns the new total.
+    pub fn count_api_request(&self, route: &str) -> u64 {
+        bump(&self.by_route, route, 1);
+        self.api_requests.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    /// Calls counted so far (the `used` of `api-usage=used/max`).
+    pub fn api_requests(&self) -> u64 {
+        self.api_requests.load(Ordering::Relaxed)
+    }
+
+    /// A request (of any kind) entered the server; pair with [`Stats::leave`].
+    pub fn enter(&self) {
+        let now = self.in_flight.fetch_add(1, Ordering::Relaxed) + 1;
+        raise_peak(&self.peak_in_flight, now);
+    }
+
+    /// A request left the server.
+    pub fn leave(&self) {
+        self.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// An in-flight request crossed the long-running threshold; returns how many are long-running now.
+    pub fn enter_long_running(&self) -> u64 {
+        let now = self.long_running.fetch_add(1, Ordering::Relaxed) + 1;
+        raise_peak(&self.peak_long_running, now);
+        now
+    }
+
+    /// A long-running request finished.
+    pub fn leave_long_running(&self) {
+        self.long_running.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// Requests currently past the long-running threshold.
+    pub fn long_running(&self) -> u64 {
+        self.long_running.load(Ordering::Relaxed)
+    }
+
+    /// A successful OAuth grant of `grant_type`.
+    pub fn count_token_grant(&self, grant_type: &str) {
+        bump(&self.token_grants, grant_type, 1);
+    }
+
+    /// An error answered (HTTP error or a bulk row error), by Salesforce code.
+    pub fn count_error(&self, code: &str) {
+        self.count_errors(code, 1);
+    }
+
+    /// `n` errors of one code at once (bulk rows).
+    pub fn count_errors(&self, code: &str, n: u64) {
+        if n > 0 {
+            bump(&self.errors_by_code, code, n);
+        }
+    }
+
+    /// An injected fault, by effect.
+    pub fn count_fault(&self, effect: &str) {
+        bump(&self.faults_injected, effect, 1);
+    }
+
+    /// One Bulk API 2.0 internal batch processed (`DailyBulkApiBatches` usage).
+    pub fn count_bulk_batch(&self, rows: u64) {
+        self.bulk_batches.fetch_add(1, Ordering::Relaxed);
+        self.bulk_rows_processed.fetch_add(rows, Ordering::Relaxed);
+    }
+
+    /// Bulk batches used so far.
+    pub fn bulk_batches(&self) -> u64 {
+        self.bulk_batches.load(Ordering::Relaxed)
+    }
+
+    /// One CSV upload accepted by a bulk ingest job.
+    pub fn count_bulk_upload(&self) {
+        self.bulk_uploads.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Errors counted for `code`.
+    pub fn errors(&self, code: &str) -> u64 {
+        self.errors_by_code.lock().get(code).copied().unwrap_or(0)
+    }
+
+    /// The JSON served by `GET /__emulator/stats`; `records` and `bulk_jobs` come from the
+    /// store and the bulk job table.
+    pub fn snapshot(&self, records: BTreeMap<String, usize>, bulk_jobs: BTreeMap<String, u64>) -> Value {
+        let grants = self.token_grants.lock().clone();
+        let total: u64 = grants.values().sum();
+        let mut token_grants = json!({"total": total});
+        for (grant, n) in grants {
+            token_grants[grant] = json!(n);
+        }
+        json!({
+            "api_requests": self.api_requests(),
+            "requests_by_route": *self.by_route.lock(),
+            "token_grants": token_grants,
+            "in_flight": self.in_flight.load(Ordering::Relaxed),
+            "peak_in_flight": self.peak_in_flight.load(Ordering::Relaxed),
+            "long_running": self.long_running(),
+            "peak_long_running": self.peak_long_running.load(Ordering::Relaxed),
+            "errors_by_code": *self.errors_by_code.lock(),
+            "faults_injected": *self.faults_injected.lock(),
+            "records": records,
+            "bulk_jobs": bulk_jobs,
+            "bulk_batches": self.bulk_batches(),
+            "bulk_rows_processed": self.bulk_rows_processed.load(Ordering::Relaxed),
+            "bulk_uploads": self.bulk_uploads.load(Ordering::Relaxed),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snapshot_has_the_keys_every_binding_asserts_on() {
+        let stats = Stats::default();
+        stats.count_api_request("query");
+        stats.count_api_request("query");
+        stats.count_token_grant("password");
+        stats.count_error("UNABLE_TO_LOCK_ROW");
+        stats.enter();
+        stats.enter();
+        stats.leave();
+        let snap = stats.snapshot(BTreeMap::from([("Account".into(), 3)]), BTreeMap::new());
+        assert_eq!(snap["api_requests"], 2);
+        assert_eq!(snap["requests_by_route"]["query"], 2);
+        assert_eq!(snap["token_grants"]["total"], 1);
+        assert_eq!(snap["token_grants"]["password"], 1);
+        assert_eq!(snap["peak_in_flight"], 2);
+        assert_eq!(snap["errors_by_code"]["UNABLE_TO_LOCK_ROW"], 1);
+        assert_eq!(snap["records"]["Account"], 3);
+        for key in ["peak_long_running", "faults_injected", "bulk_jobs"] {
+            assert!(snap.get(key).is_some(), "{key}");
+        }
+    }
+}
