@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs every test of every language, installing what the tests need first.
+#
+# Rust: format check, clippy with warnings denied, every crate's unit and integration tests
+# (the emulator is started in-process on loopback by the tests themselves).
+# Python: a private venv with pinned third-party clients (simple-salesforce) that must work
+# unmodified against the emulator binary, which the pytest fixtures start and stop.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy (warnings are errors)"
+cargo clippy --workspace --all-targets -q -- -D warnings
+
+step "cargo test (Rust unit, integration and emulator tests)"
+cargo test --workspace -q
+
+step "Python venv for third-party client fidelity tests"
+venv="$root/.venv-test"
+[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+"$venv/bin/pip" install -q --disable-pip-version-check -r emulator/tests/fidelity/requirements.txt
+
+step "simple-salesforce (unmodified) against the emulator binary"
+cargo build -q -p sfscale-emulator --bin sfscale-emulator
+export SFSCALE_EMULATOR_BIN="$CARGO_TARGET_DIR/debug/sfscale-emulator"
+(cd emulator/tests/fidelity && "$venv/bin/python" -m pytest -q -p no:cacheprovider .)
