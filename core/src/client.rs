@@ -1,0 +1,68 @@
+//! [`Client`]: the handle users hold. Cheap to clone; every clone shares one pipeline.
+//!
+//! The client owns nothing but an `Arc` of the pipeline (HTTP pool, token manager, limits
+//! guard, scheduler, retry budget, cache, metrics, events), so a clone per task is the
+//! intended use: one org's quota, one token and one connection pool serve them all.
+//! Operations live beside their wire formats in [`crate::rest`]; this file holds
+//! construction and the observability accessors.
+
+use std::sync::Arc;
+
+use crate::config::{ClientBuilder, Config};
+use crate::error::Error;
+use crate::observe::{Event, MetricsSnapshot};
+use crate::pipeline::Pipeline;
+
+/// A Salesforce API client. Build with [`Client::builder`] or [`Client::from_env`].
+#[derive(Clone, Debug)]
+pub struct Client {
+    pub(crate) pipeline: Arc<Pipeline>,
+}
+
+impl Client {
+    /// A builder with every default; choose a grant with one of its `auth_` methods.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::new()
+    }
+
+    /// A client configured from the `SFSCALE_*` environment variables
+    /// (see [`crate::config`] for the list and how the grant is chosen).
+    pub fn from_env() -> Result<Client, Error> {
+        ClientBuilder::from_env()?.build()
+    }
+
+    /// Builds a client from a validated configuration.
+    pub fn from_config(config: Config) -> Result<Client, Error> {
+        Ok(Client { pipeline: Arc::new(Pipeline::new(config)?) })
+    }
+
+    /// The validated configuration this client runs with.
+    pub fn config(&self) -> &Config {
+        self.pipeline.config()
+    }
+
+    /// A point-in-time copy of the client's metrics.
+    pub fn metrics(&self) -> MetricsSnapshot {
+        self.pipeline.metrics().snapshot()
+    }
+
+    /// The metrics in Prometheus text exposition format.
+    pub fn metrics_prometheus(&self) -> String {
+        self.pipeline.metrics().prometheus()
+    }
+
+    /// Calls `callback` for every event (limit thresholds, throttling, token refreshes, ...).
+    pub fn on_event(&self, callback: impl Fn(&Event) + Send + Sync + 'static) {
+        self.pipeline.events().on_event(Box::new(callback));
+    }
+
+    /// A receiver of every event emitted from now on.
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Event> {
+        self.pipeline.events().subscribe()
+    }
+
+    /// How many OAuth grants this client has performed.
+    pub fn token_grants(&self) -> u64 {
+        self.pipeline.tokens().grants()
+    }
+}

@@ -1,0 +1,291 @@
+//! The pipeline every call passes, in the order DESIGN.md gives.
+//!
+//! ```text
+//! cache ─► limits guard ─► scheduler ─► token ─► http ─► classify ─► retry / refresh ─► observe
+//!  (rest)    admit          acquire      current   send    one table   backoff+budget     span, metrics,
+//!                                                                      or one replay      events, usage
+//! ```
+//!
+//! * The **cache** is consulted by the operations that may be cached (describe,
+//!   `query_cached`) before they build a [`Request`]; everything else starts at the guard.
+//! * Every **attempt** (first send, retry, or replay after a token refresh) is a counted API
+//!   call, so every attempt passes the limits guard and takes a scheduler permit, and
+//!   releases the permit before backing off: a sleeping retry holds no concurrency slot.
+//! * Every response's `Sforce-Limit-Info` updates the guard; when the guard's figure is
+//!   stale, `/limits` is fetched first (that fetch is itself a plain, guarded request).
+//! * Classification and the retry decision are the retry stage's (`retry::classify`,
+//!   `retry::RetryPolicy`); this file only carries them out.
+//!
+//! Rejected alternative: a `tower::Service` stack. The stages share state across attempts
+//! (the failing token, the retry budget's token, the permit that must be dropped before a
+//! sleep), which in tower means threading it through request extensions; one explicit
+//! loop is shorter and reads in the order it runs.
+
+use std::fmt;
+use std::time::{Instant, SystemTime};
+
+use bytes::Bytes;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, CONTENT_TYPE};
+use reqwest::Method;
+use tracing::Instrument as _;
+
+use crate::config::Config;
+use crate::error::{codes, Error};
+use crate::http::{self, Response};
+use crate::observe::{call_span, record_attempt, record_wait, Event, EventBus, Metrics};
+use crate::retry::{classify, CallSafety, Decision, GiveUpReason, RetryPolicy, RetryReason};
+use crate::scheduler::{CostClass, Priority};
+use crate::tokens::{AccessToken, TokenManager};
+
+/// Where a request goes, relative to the instance URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// Below `/services/data/v{version}/`, e.g. `sobjects/Account`.
+    Versioned(String),
+    /// An absolute path on the instance, e.g. a `nextRecordsUrl`.
+    Path(String),
+}
+
+/// A request body and its media type.
+#[derive(Debug, Clone)]
+pub struct Body {
+    /// The bytes sent.
+    pub bytes: Bytes,
+    /// `Content-Type`.
+    pub content_type: &'static str,
+}
+
+/// One logical call, as the operations build it. See the [module docs](self).
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// HTTP method.
+    pub method: Method,
+    /// Path on the instance.
+    pub target: Target,
+    /// Query parameters.
+    pub query: Vec<(String, String)>,
+    /// Extra headers (`Sforce-Query-Options`, ...); never `Authorization`.
+    pub headers: HeaderMap,
+    /// Body, if any.
+    pub body: Option<Body>,
+    /// Which concurrency lane the call occupies.
+    pub cost: CostClass,
+    /// Who goes first, and who stops at the reserve.
+    pub priority: Priority,
+    /// Whether replaying the call after an ambiguous failure is safe.
+    pub idempotent: bool,
+    /// Metrics route label (`query`, `sobject.create`, ...).
+    pub route: &'static str,
+    /// Span and error operation name (`query`, `create`, ...).
+    pub operation: &'static str,
+    /// The sObject concerned, if any.
+    pub object: Option<String>,
+}
+
+impl Request {
+    /// A request with no body, normal cost and priority; idempotent unless `POST`/`PATCH`.
+    pub fn new(method: Method, target: Target, route: &'static str, operation: &'static str) -> Request {
+        let idempotent = !matches!(method, Method::POST | Method::PATCH);
+        Request {
+            method,
+            target,
+            query: Vec::new(),
+            headers: HeaderMap::new(),
+            body: None,
+            cost: CostClass::Normal,
+            priority: Priority::Normal,
+            idempotent,
+            route,
+            operation,
+            object: None,
+        }
+    }
+
+    /// Sets a JSON body.
+    pub fn json(mut self, value: &impl serde::Serialize) -> Result<Request, Error> {
+        let bytes = serde_json::to_vec(value).map_err(|e| Error::invalid_input(format!("body is not serialisable as JSON: {e}")))?;
+        self.body = Some(Body { bytes: bytes.into(), content_type: "application/json" });
+        Ok(self)
+    }
+
+    /// Adds a query parameter.
+    pub fn query(mut self, name: &str, value: impl Into<String>) -> Request {
+        self.query.push((name.to_owned(), value.into()));
+        self
+    }
+
+    /// Adds a header.
+    pub fn header(mut self, name: HeaderName, value: HeaderValue) -> Request {
+        self.headers.insert(name, value);
+        self
+    }
+
+    /// Names the sObject (spans, errors).
+    pub fn object(mut self, object: &str) -> Request {
+        self.object = Some(object.to_owned());
+        self
+    }
+
+    /// Overrides replay safety (e.g. upsert by external id is an idempotent `PATCH`).
+    pub fn idempotent(mut self, idempotent: bool) -> Request {
+        self.idempotent = idempotent;
+        self
+    }
+
+    /// Sets priority and cost class.
+    pub fn class(mut self, priority: Priority, cost: CostClass) -> Request {
+        self.priority = priority;
+        self.cost = cost;
+        self
+    }
+}
+
+/// The shared state behind a [`Client`](crate::Client): one per client, all clones.
+pub struct Pipeline {
+    config: Config,
+    http: reqwest::Client,
+    tokens: TokenManager,
+    retry: RetryPolicy,
+    metrics: Metrics,
+    events: EventBus,
+}
+
+impl fmt::Debug for Pipeline {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pipeline")
+            .field("login_url", &self.config.login_url.as_str())
+            .field("api_version", &self.config.api_version)
+            .field("tokens", &self.tokens)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Pipeline {
+    /// Builds every stage from a validated configuration.
+    pub fn new(config: Config) -> Result<Pipeline, Error> {
+        let http = http::build_client(&config.http)?;
+        let retry = RetryPolicy::new(config.retry)?;
+        let metrics = Metrics::new();
+        let events = EventBus::default();
+        let tokens = TokenManager::new(
+            http.clone(),
+            retry.clone(),
+            config.login_url.clone(),
+            config.grant.clone(),
+            config.token_store.clone(),
+            config.session,
+            Some(refresh_hook(&metrics, &events)),
+        );
+        Ok(Pipeline { config, http, tokens, retry, metrics, events })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+    /// The metrics registry.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+    /// The event bus.
+    pub fn events(&self) -> &EventBus {
+        &self.events
+    }
+    /// The token manager.
+    pub fn tokens(&self) -> &TokenManager {
+        &self.tokens
+    }
+
+    /// Runs one logical call through every stage; `Ok` for any status below 400.
+    pub async fn execute(&self, request: &Request) -> Result<Response, Error> {
+        let span = call_span(request.operation, request.object.as_deref());
+        self.run(request, &span)
+            .instrument(span.clone())
+            .await
+            .map_err(|e| e.with_context(request.operation, request.object.as_deref()))
+    }
+
+    async fn run(&self, request: &Request, span: &tracing::Span) -> Result<Response, Error> {
+        let safety = CallSafety { idempotent: request.idempotent };
+        let mut attempts = self.retry.begin();
+        let mut token = self.tokens.current().await?;
+        loop {
+            let waited = Instant::now();
+            record_wait(span, waited.elapsed());
+            self.metrics.record_queue_wait(waited.elapsed());
+            let started = Instant::now();
+            let sent = http::send(self.http_request(request, &token)?).await;
+            let status = sent.as_ref().ok().map(|r| r.status);
+            record_attempt(span, attempts.attempt(), status);
+            self.metrics.record_request(request.route, status, started.elapsed());
+            let outcome = match &sent {
+                Ok(response) => response.outcome(),
+                Err(failure) => failure.outcome(),
+            };
+            match attempts.next(classify(&outcome, safety, SystemTime::now())) {
+                Decision::Done => return sent.map_err(|f| Error::network(f.message)),
+                Decision::RefreshToken => token = self.tokens.refresh_if_current(Some(&token)).await?,
+                Decision::Retry { delay, reason, error } => {
+                    self.on_retry(request, reason, &error, attempts.attempt());
+                    tokio::time::sleep(delay).await;
+                }
+                Decision::GiveUp { error, reason } => return Err(self.on_give_up(error, reason)),
+            }
+        }
+    }
+
+    fn on_retry(&self, request: &Request, reason: RetryReason, error: &Error, attempt: u32) {
+        self.metrics.record_retry(reason.name());
+        tracing::debug!(code = error.code(), reason = reason.name(), attempt, "retrying");
+        if reason == RetryReason::Lock {
+            self.events.emit(Event::LockContention { object: request.object.clone(), attempt });
+        }
+    }
+
+    fn on_give_up(&self, error: Error, reason: GiveUpReason) -> Error {
+        if reason == GiveUpReason::BudgetExhausted {
+            self.metrics.record_budget_denial();
+            let available = self.retry.budget().available();
+            self.events.emit(Event::RetryBudgetExhausted { code: error.code().to_owned(), available });
+        }
+        error
+    }
+
+    fn http_request(&self, request: &Request, token: &AccessToken) -> Result<reqwest::RequestBuilder, Error> {
+        let url = self.url(&request.target, token)?;
+        let mut builder = self
+            .http
+            .request(request.method.clone(), url)
+            .headers(request.headers.clone())
+            .header(AUTHORIZATION, format!("Bearer {}", token.secret().expose()));
+        if !request.query.is_empty() {
+            builder = builder.query(&request.query);
+        }
+        if let Some(body) = &request.body {
+            builder = builder.header(CONTENT_TYPE, body.content_type).body(body.bytes.clone());
+        }
+        Ok(builder)
+    }
+
+    fn url(&self, target: &Target, token: &AccessToken) -> Result<url::Url, Error> {
+        let path = match target {
+            Target::Versioned(rest) => format!("services/data/v{}/{rest}", self.config.api_version),
+            Target::Path(path) if path.starts_with("/services/") => path[1..].to_owned(),
+            Target::Path(path) => {
+                return Err(Error::invalid_input(format!("'{path}' is not a /services/ path on the instance")))
+            }
+        };
+        token
+            .instance_url()
+            .join(&path)
+            .map_err(|e| Error::new(crate::ErrorKind::InvalidInput, codes::INVALID_INPUT, format!("bad path '{path}': {e}")))
+    }
+}
+
+fn refresh_hook(metrics: &Metrics, events: &EventBus) -> crate::tokens::RefreshHook {
+    let (metrics, events) = (metrics.clone(), events.clone());
+    std::sync::Arc::new(move |grant: &'static str| {
+        metrics.record_token_refresh();
+        events.emit(Event::TokenRefreshed { grant: grant.to_owned() });
+    })
+}
