@@ -10,16 +10,20 @@
 pub mod auth;
 pub mod bulk;
 pub mod config;
+pub mod control;
 pub mod error;
 pub mod faults;
 pub mod ids;
 pub mod locks;
 pub mod rest;
 pub mod schema;
+pub mod server;
 pub mod soql;
 pub mod state;
 pub mod stats;
 pub mod store;
+pub mod tls;
 pub mod values;
 
 pub use config::Config;
+pub use server::{Emulator, StartError};

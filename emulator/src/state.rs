@@ -38,6 +38,8 @@ pub struct Org {
     pub faults: Faults,
     pub cursors: QueryCursors,
     pub bulk: BulkJobs,
+    /// The URL clients reach this org at (`instance_url`), set once the server has bound.
+    pub base_url: std::sync::OnceLock<String>,
 }
 
 impl Org {
@@ -58,8 +60,15 @@ impl Org {
             stats: Stats::default(),
             cursors: QueryCursors::default(),
             bulk: BulkJobs::default(),
+            base_url: std::sync::OnceLock::new(),
             config,
         })
+    }
+
+    /// The URL clients reach this org at, e.g. `http://127.0.0.1:41234` (empty before the
+    /// server has bound).
+    pub fn base_url(&self) -> &str {
+        self.base_url.get().map(String::as_str).unwrap_or_default()
     }
 
     /// The current lock wait.

@@ -24,10 +24,17 @@ pub struct Stats {
     bulk_batches: AtomicU64,
     bulk_rows_processed: AtomicU64,
     bulk_uploads: AtomicU64,
+    bulk_query_jobs: AtomicU64,
 }
 
 fn bump(map: &Mutex<BTreeMap<String, u64>>, key: &str, by: u64) {
-    *map.lock().entry(key.to_string()).or_default() += by;
+    let mut map = map.lock();
+    match map.get_mut(key) {
+        Some(n) => *n += by,
+        None => {
+            map.insert(key.to_string(), by);
+        }
+    }
 }
 
 fn raise_peak(peak: &AtomicU64, value: u64) {
@@ -39,6 +46,15 @@ impl Stats {
     pub fn count_api_request(&self, route: &str) -> u64 {
         bump(&self.by_route, route, 1);
         self.api_requests.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    /// Counts a data-API call only if fewer than `max` have been counted (atomically, so
+    /// concurrent calls never push usage past the limit). Ok(new total) or Err(current total).
+    pub fn try_count_api_request(&self, route: &str, max: u64) -> Result<u64, u64> {
+        let counted = self.api_requests.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |used| (used < max).then_some(used + 1));
+        let used = counted?;
+        bump(&self.by_route, route, 1);
+        Ok(used + 1)
     }
 
     /// Calls counted so far (the `used` of `api-usage=used/max`).
@@ -112,6 +128,29 @@ impl Stats {
         self.bulk_uploads.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// One Bulk API 2.0 query job created (`DailyBulkV2QueryJobs` usage).
+    pub fn count_bulk_query_job(&self) {
+        self.bulk_query_jobs.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Bulk query jobs created so far.
+    pub fn bulk_query_jobs(&self) -> u64 {
+        self.bulk_query_jobs.load(Ordering::Relaxed)
+    }
+
+    /// Zeroes every counter (control endpoint `reset`). Requests still in flight stay
+    /// counted as in flight, and the peaks restart from them.
+    pub fn reset(&self) {
+        for counter in [&self.api_requests, &self.bulk_batches, &self.bulk_rows_processed, &self.bulk_uploads, &self.bulk_query_jobs] {
+            counter.store(0, Ordering::Relaxed);
+        }
+        for map in [&self.by_route, &self.token_grants, &self.errors_by_code, &self.faults_injected] {
+            map.lock().clear();
+        }
+        self.peak_in_flight.store(self.in_flight.load(Ordering::Relaxed), Ordering::Relaxed);
+        self.peak_long_running.store(self.long_running(), Ordering::Relaxed);
+    }
+
     /// Errors counted for `code`.
     pub fn errors(&self, code: &str) -> u64 {
         self.errors_by_code.lock().get(code).copied().unwrap_or(0)
@@ -141,6 +180,7 @@ impl Stats {
             "bulk_batches": self.bulk_batches(),
             "bulk_rows_processed": self.bulk_rows_processed.load(Ordering::Relaxed),
             "bulk_uploads": self.bulk_uploads.load(Ordering::Relaxed),
+            "bulk_query_jobs": self.bulk_query_jobs(),
         })
     }
 }
@@ -170,5 +210,21 @@ mod tests {
         for key in ["peak_long_running", "faults_injected", "bulk_jobs"] {
             assert!(snap.get(key).is_some(), "{key}");
         }
+    }
+
+    #[test]
+    fn counting_stops_at_the_limit_and_reset_zeroes_counters() {
+        let stats = Stats::default();
+        assert_eq!(stats.try_count_api_request("query", 2), Ok(1));
+        assert_eq!(stats.try_count_api_request("query", 2), Ok(2));
+        assert_eq!(stats.try_count_api_request("query", 2), Err(2));
+        stats.count_token_grant("password");
+        stats.enter();
+        stats.reset();
+        let snap = stats.snapshot(BTreeMap::new(), BTreeMap::new());
+        assert_eq!(snap["api_requests"], 0);
+        assert_eq!(snap["token_grants"]["total"], 0);
+        assert_eq!(snap["in_flight"], 1);
+        assert_eq!(snap["peak_in_flight"], 1);
     }
 }

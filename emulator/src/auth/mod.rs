@@ -1,12 +1,14 @@
-//! OAuth 2.0 token endpoint and session validation (owned by the auth engineer).
+//! OAuth 2.0 as a Salesforce org serves it: the token endpoint with its four grants,
+//! revocation, and the session table every data call is checked against.
+//!
+//! `grants` answers `/services/oauth2/*`; `sessions` decides whether a bearer token is
+//! alive; `jwt` verifies RS256 assertions. The data-call check itself (401
+//! `INVALID_SESSION_ID`) is made once, in the server's gate, not by each handler.
 
-use crate::config::OrgConfig;
+mod grants;
+mod jwt;
+mod sessions;
 
-/// Issued sessions.
-pub struct Sessions {}
-
-impl Sessions {
-    pub fn new(_org: &OrgConfig) -> Self {
-        Sessions {}
-    }
-}
+pub use grants::{oauth_error_response, router, JWT_GRANT};
+pub use jwt::{load_key, KeyError};
+pub use sessions::Sessions;
