@@ -16,6 +16,7 @@ pub mod retry;
 pub mod observe;
 pub mod limits;
 pub mod scheduler;
+pub mod cache;
 
 mod client;
 pub mod config;
