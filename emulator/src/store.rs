@@ -371,6 +371,19 @@ impl Store {
         Ok(())
     }
 
+    /// Puts a record back exactly as it was before an update or delete (rollback of an
+    /// all-or-none transaction); the unique indexes follow.
+    pub fn restore(&self, object: &ObjectDef, record: Record) {
+        let mut table = self.table(object).write();
+        if let Some(current) = table.records.get(record.id()).filter(|r| !r.is_deleted()).cloned() {
+            table.unindex(object, &current);
+        }
+        if !record.is_deleted() {
+            table.reindex(object, &record);
+        }
+        table.records.insert(record.id().to_string(), record);
+    }
+
     /// A copy of a record by id (15 or 18 characters); deleted records only if asked.
     pub fn get(&self, object: &ObjectDef, id: &str, include_deleted: bool) -> Option<Record> {
         let id = ids::normalize(id)?;
