@@ -496,3 +496,181 @@ async fn full_describe_has_fields_relationships_and_answers_304_when_unchanged()
     let unknown = org.get("/sobjects/Nope/describe").await;
     assert_eq!((unknown.status, unknown.error_code()), (404, "NOT_FOUND"));
 }
+
+/// `GET /query?q=` with an optional `Sforce-Query-Options` header.
+async fn query(
+    org: &Org,
+    resource: &str,
+    soql: &str,
+    options: Option<&str>,
+) -> rest_support::Answer {
+    let mut request = org.request(Method::GET, resource).query(&[("q", soql)]);
+    if let Some(options) = options {
+        request = request.header("Sforce-Query-Options", options);
+    }
+    org.send(request).await
+}
+
+fn seed_accounts(org: &Org, n: usize) {
+    for i in 0..n {
+        org.seed("Account", json!({"Name": format!("A{i:04}")}));
+    }
+}
+
+#[tokio::test]
+async fn query_pages_through_next_records_url_with_the_batch_size_asked() {
+    let org = Org::start().await;
+    seed_accounts(&org, 450);
+    let first = query(
+        &org,
+        "/query",
+        "SELECT Id, Name FROM Account",
+        Some("batchSize=200"),
+    )
+    .await;
+    assert_eq!(first.status, 200);
+    assert_eq!(
+        (&first.body["totalSize"], &first.body["done"]),
+        (&json!(450), &json!(false))
+    );
+    let keys: Vec<_> = first.body.as_object().unwrap().keys().cloned().collect();
+    assert_eq!(keys, ["totalSize", "done", "nextRecordsUrl", "records"]);
+    let next = first.body["nextRecordsUrl"].as_str().unwrap().to_string();
+    let prefix = format!("/services/data/v{VERSION}/query/");
+    let (locator, offset) = next
+        .strip_prefix(&prefix)
+        .unwrap()
+        .rsplit_once('-')
+        .unwrap();
+    assert_eq!((locator.len(), &locator[..3], offset), (18, "01g", "200"));
+    let mut names: Vec<String> = Vec::new();
+    let mut page = first;
+    let mut sizes = Vec::new();
+    loop {
+        let records = page.body["records"].as_array().unwrap();
+        sizes.push(records.len());
+        names.extend(
+            records
+                .iter()
+                .map(|r| r["Name"].as_str().unwrap().to_string()),
+        );
+        assert_eq!(records[0]["attributes"]["type"], "Account");
+        match page.body["nextRecordsUrl"].as_str() {
+            Some(next) => page = org.get(next).await,
+            None => break,
+        }
+        assert_eq!(page.body["totalSize"], 450);
+    }
+    assert_eq!(sizes, [200, 200, 50]);
+    assert_eq!(page.body["done"], true);
+    names.dedup();
+    assert_eq!(names.len(), 450);
+    let closed = org.get(&next).await;
+    assert_eq!(
+        (closed.status, closed.error_code()),
+        (400, "INVALID_QUERY_LOCATOR"),
+        "a finished cursor is closed"
+    );
+}
+
+#[tokio::test]
+async fn query_pages_hold_2000_rows_by_default_and_clamp_small_batch_sizes() {
+    let org = Org::start().await;
+    seed_accounts(&org, 2100);
+    let default = query(&org, "/query", "SELECT Id FROM Account", None).await;
+    assert_eq!(default.body["records"].as_array().unwrap().len(), 2000);
+    assert!(default.body["nextRecordsUrl"]
+        .as_str()
+        .unwrap()
+        .ends_with("-2000"));
+    let tiny = query(
+        &org,
+        "/query",
+        "SELECT Id FROM Account",
+        Some("batchSize=5"),
+    )
+    .await;
+    assert_eq!(tiny.body["records"].as_array().unwrap().len(), 200);
+    let huge = query(
+        &org,
+        "/query",
+        "SELECT Id FROM Account",
+        Some("batchSize=100000"),
+    )
+    .await;
+    assert_eq!(huge.body["records"].as_array().unwrap().len(), 2000);
+    let all = query(&org, "/query", "SELECT Id FROM Account LIMIT 10", None).await;
+    assert_eq!(
+        (&all.body["totalSize"], &all.body["done"]),
+        (&json!(10), &json!(true))
+    );
+    assert!(all.body.get("nextRecordsUrl").is_none());
+}
+
+#[tokio::test]
+async fn count_query_answers_total_size_without_records() {
+    let org = Org::start().await;
+    seed_accounts(&org, 7);
+    let count = query(&org, "/query", "SELECT COUNT() FROM Account", None).await;
+    assert_eq!(
+        (count.status, &count.body),
+        (200, &json!({"totalSize": 7, "done": true, "records": []}))
+    );
+}
+
+#[tokio::test]
+async fn query_all_also_returns_deleted_records() {
+    let org = Org::start().await;
+    let kept = org.account("Kept").await;
+    let gone = org.account("Gone").await;
+    assert_eq!(
+        org.delete(&format!("/sobjects/Account/{gone}"))
+            .await
+            .status,
+        204
+    );
+    let live = query(&org, "/query", "SELECT Id FROM Account", None).await;
+    assert_eq!(
+        live.body["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["Id"].clone())
+            .collect::<Vec<_>>(),
+        [json!(kept)]
+    );
+    let all = query(&org, "/queryAll", "SELECT Id, IsDeleted FROM Account", None).await;
+    assert_eq!(all.body["totalSize"], 2);
+    assert!(all.body["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["Id"] == json!(gone) && r["IsDeleted"] == true));
+}
+
+#[tokio::test]
+async fn bad_queries_and_locators_get_salesforce_errors() {
+    let org = Org::start().await;
+    let missing = org.get("/query").await;
+    assert_eq!(
+        (missing.status, missing.error_code()),
+        (400, "MALFORMED_QUERY")
+    );
+    let malformed = query(&org, "/query", "SELECT FROM Account", None).await;
+    assert_eq!(
+        (malformed.status, malformed.error_code()),
+        (400, "MALFORMED_QUERY")
+    );
+    let column = query(&org, "/query", "SELECT Nope__c FROM Account", None).await;
+    assert_eq!((column.status, column.error_code()), (400, "INVALID_FIELD"));
+    let object = query(&org, "/query", "SELECT Id FROM Nope__c", None).await;
+    assert_eq!((object.status, object.error_code()), (400, "INVALID_TYPE"));
+    for locator in ["01g5g0000000001AAA-200", "garbage", "01g5g0000000001AAA-x"] {
+        let answer = org.get(&format!("/query/{locator}")).await;
+        assert_eq!(
+            (answer.status, answer.error_code()),
+            (400, "INVALID_QUERY_LOCATOR"),
+            "{locator}"
+        );
+    }
+}
