@@ -11,6 +11,7 @@
 //! and for bindings that need a stage's types.
 #![deny(missing_docs)]
 
+pub mod bulk;
 pub mod error;
 pub mod retry;
 pub mod observe;
