@@ -11,12 +11,18 @@ use std::sync::Arc;
 use crate::config::{ClientBuilder, Config};
 use crate::error::Error;
 use crate::observe::{Event, MetricsSnapshot};
-use crate::pipeline::Pipeline;
+use crate::pipeline::{Pipeline, Request, Target};
+use crate::scheduler::{CostClass, Priority};
 
 /// A Salesforce API client. Build with [`Client::builder`] or [`Client::from_env`].
+///
+/// Calls made through a clone from [`with_priority`](Self::with_priority) or
+/// [`long_running`](Self::long_running) carry that class; everything else is shared.
 #[derive(Clone, Debug)]
 pub struct Client {
     pub(crate) pipeline: Arc<Pipeline>,
+    priority: Priority,
+    cost: CostClass,
 }
 
 impl Client {
@@ -33,7 +39,30 @@ impl Client {
 
     /// Builds a client from a validated configuration.
     pub fn from_config(config: Config) -> Result<Client, Error> {
-        Ok(Client { pipeline: Arc::new(Pipeline::new(config)?) })
+        let pipeline = Arc::new(Pipeline::new(config)?);
+        Ok(Client { pipeline, priority: Priority::Normal, cost: CostClass::Normal })
+    }
+
+    /// A handle whose calls run at `priority` (critical work continues past the reserve;
+    /// background work stops there). Shares everything with `self`.
+    pub fn with_priority(&self, priority: Priority) -> Client {
+        Client { priority, ..self.clone() }
+    }
+
+    /// A handle whose calls are expected to run past 20 s (large queries, big downloads),
+    /// so they take a slot in the scheduler's long-running lane.
+    pub fn long_running(&self) -> Client {
+        Client { cost: CostClass::LongRunning, ..self.clone() }
+    }
+
+    /// The priority this handle's calls run at.
+    pub fn priority(&self) -> Priority {
+        self.priority
+    }
+
+    /// A request carrying this handle's priority and cost class.
+    pub(crate) fn request(&self, method: reqwest::Method, target: Target, route: &'static str, operation: &'static str) -> Request {
+        Request::new(method, target, route, operation).class(self.priority, self.cost)
     }
 
     /// The validated configuration this client runs with.

@@ -23,7 +23,7 @@
 //! | `SFSCALE_SESSION_LIFETIME_SECS` | the org's session timeout, in seconds | `7200` |
 //! | `SFSCALE_CA_FILE` | extra trusted CA certificates (PEM) | — |
 //! | `SFSCALE_MAX_RPS` | requests per second ceiling | unlimited |
-//! | `SFSCALE_LONG_RUNNING_CAP` | concurrent long-running requests allowed | `20` |
+//! | `SFSCALE_LONG_RUNNING_CAP` | concurrent long-running requests allowed | `10` |
 //!
 //! The grant is chosen by which variables are set, first match wins:
 //! 1. `SFSCALE_PRIVATE_KEY_FILE` → JWT bearer (needs `CLIENT_ID`, `USERNAME`);
@@ -31,6 +31,7 @@
 //! 3. `SFSCALE_PASSWORD` → username-password (needs `CLIENT_ID`, `CLIENT_SECRET`, `USERNAME`);
 //! 4. `SFSCALE_CLIENT_SECRET` → client credentials (needs `CLIENT_ID`).
 
+use std::num::NonZeroU32;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -39,7 +40,10 @@ use url::Url;
 
 use crate::client::Client;
 use crate::error::Error;
+use crate::cache::CacheConfig;
 use crate::http::{validate_base_url, HttpSettings};
+use crate::limits::LimitsConfig;
+use crate::scheduler::{AimdConfig, RateConfig, SchedulerConfig, WhenFull};
 use crate::retry::{Backoff, BudgetConfig, RetryConfig};
 use crate::tokens::{Grant, JwtKey, MemoryTokenStore, Secret, SessionTiming, TokenStore};
 
@@ -64,23 +68,13 @@ pub struct ClientBuilder {
     auth: Option<AuthSetting>,
     token_store: Option<Arc<dyn TokenStore>>,
     session: SessionTiming,
-    limits: LimitsSettings,
+    limits: LimitsConfig,
     retry: RetrySettings,
-    scheduler: SchedulerSettings,
-    cache: CacheSettings,
+    scheduler: SchedulerConfig,
+    rate: Option<(u32, u32)>,
+    cache: CacheConfig,
     http: HttpSettings,
     query_batch_size: u32,
-}
-
-/// Daily-allocation guard settings (`limits_` knobs).
-#[derive(Debug, Clone, PartialEq)]
-pub struct LimitsSettings {
-    /// Fraction of the daily allocation kept for other integrations.
-    pub reserve: f64,
-    /// Usage fractions that emit a threshold event.
-    pub thresholds: Vec<f64>,
-    /// Age after which the usage figure is refreshed from `/limits`.
-    pub stale_after: Duration,
 }
 
 /// Retry settings (`retry_` knobs), turned into the retry stage's [`RetryConfig`] at build.
@@ -91,30 +85,6 @@ struct RetrySettings {
     max_delay: Duration,
     budget: BudgetConfig,
     max_retry_after: Duration,
-}
-
-/// Scheduler settings (`scheduler_` knobs).
-#[derive(Debug, Clone, PartialEq)]
-pub struct SchedulerSettings {
-    /// Requests per second ceiling; `None` = unlimited.
-    pub max_rps: Option<f64>,
-    /// Upper bound of the adaptive concurrency limit.
-    pub max_concurrency: usize,
-    /// Lower bound of the adaptive concurrency limit.
-    pub min_concurrency: usize,
-    /// Concurrent long-running requests allowed.
-    pub long_running_cap: usize,
-    /// Callers allowed to wait for a slot before new ones are pushed back.
-    pub queue_capacity: usize,
-}
-
-/// Cache settings (`cache_` knobs).
-#[derive(Debug, Clone, PartialEq)]
-pub struct CacheSettings {
-    /// How long describe results are kept.
-    pub describe_ttl: Duration,
-    /// Entries kept at most.
-    pub max_entries: u64,
 }
 
 /// A validated configuration, produced by [`ClientBuilder::build`].
@@ -133,13 +103,13 @@ pub struct Config {
     /// Session lifetime and refresh point.
     pub session: SessionTiming,
     /// Limits guard.
-    pub limits: LimitsSettings,
+    pub limits: LimitsConfig,
     /// Retries.
     pub retry: RetryConfig,
     /// Scheduler.
-    pub scheduler: SchedulerSettings,
+    pub scheduler: SchedulerConfig,
     /// Cache.
-    pub cache: CacheSettings,
+    pub cache: CacheConfig,
     /// Transport.
     pub http: HttpSettings,
     /// `Sforce-Query-Options: batchSize` for queries (200..=2000).
@@ -155,9 +125,12 @@ impl Default for ClientBuilder {
             auth: None,
             token_store: None,
             session: SessionTiming::default(),
-            limits: LimitsSettings {
+            limits: LimitsConfig {
                 reserve: 0.2,
+                pace_band: 0.1,
                 thresholds: vec![0.5, 0.75, 0.9],
+                reserve_wait: None,
+                window: Duration::from_secs(24 * 60 * 60),
                 stale_after: Duration::from_secs(300),
             },
             retry: RetrySettings {
@@ -167,14 +140,20 @@ impl Default for ClientBuilder {
                 budget: BudgetConfig { capacity: 500, retry_cost: 5, timeout_retry_cost: 10, success_refund: 1 },
                 max_retry_after: Duration::from_secs(60),
             },
-            scheduler: SchedulerSettings {
-                max_rps: None,
-                max_concurrency: 64,
-                min_concurrency: 2,
-                long_running_cap: 20,
-                queue_capacity: 10_000,
+            scheduler: SchedulerConfig {
+                rate: None,
+                concurrency: AimdConfig { initial: 16, min: 1, max: 64, decrease_factor: 0.7, latency_threshold: None },
+                long_running_cap: 10,
+                queue_capacity: 1024,
+                when_full: WhenFull::Wait,
             },
-            cache: CacheSettings { describe_ttl: Duration::from_secs(15 * 60), max_entries: 10_000 },
+            rate: None,
+            cache: CacheConfig {
+                describe_ttl: Duration::from_secs(60 * 60),
+                global_describe_ttl: Duration::from_secs(60 * 60),
+                reference_ttl: Duration::from_secs(5 * 60),
+                max_entries: 10_000,
+            },
             http: HttpSettings {
                 ca_file: None,
                 connect_timeout: Duration::from_secs(10),
@@ -309,6 +288,26 @@ impl ClientBuilder {
         self
     }
 
+    /// Width of the band below the reserve line in which normal and background calls are
+    /// paced, as a fraction of the allocation (0 disables pacing). Default: 0.1.
+    pub fn limits_pace_band(mut self, band: f64) -> Self {
+        self.limits.pace_band = band;
+        self
+    }
+
+    /// The rolling window paced headroom is spread over. Default: 24 h (Salesforce's window).
+    pub fn limits_window(mut self, window: Duration) -> Self {
+        self.limits.window = window;
+        self
+    }
+
+    /// At the reserve, how long normal and background calls wait for usage to fall before
+    /// failing with `LIMIT_RESERVE_REACHED`. Default: fail at once.
+    pub fn limits_reserve_wait(mut self, wait: Duration) -> Self {
+        self.limits.reserve_wait = Some(wait);
+        self
+    }
+
     /// Attempts per call, the first included, ≥ 1. Default: 4.
     pub fn retry_max_attempts(mut self, attempts: u32) -> Self {
         self.retry.max_attempts = attempts;
@@ -341,35 +340,60 @@ impl ClientBuilder {
         self
     }
 
-    /// Requests per second ceiling (GCRA). Default: unlimited.
-    pub fn scheduler_max_rps(mut self, rps: f64) -> Self {
-        self.scheduler.max_rps = Some(rps);
+    /// Requests per second ceiling (GCRA), with a burst of the same size. Default:
+    /// unlimited (Salesforce enforces no per-second rate).
+    pub fn scheduler_max_rps(mut self, rps: u32) -> Self {
+        self.rate = Some((rps, rps));
         self
     }
 
-    /// Bounds of the adaptive concurrency limit. Default: 2..=64.
-    pub fn scheduler_concurrency(mut self, min: usize, max: usize) -> Self {
-        self.scheduler.min_concurrency = min;
-        self.scheduler.max_concurrency = max;
+    /// Requests per second ceiling with an explicit burst. Default: unlimited.
+    pub fn scheduler_rate(mut self, rps: u32, burst: u32) -> Self {
+        self.rate = Some((rps, burst));
         self
     }
 
-    /// Concurrent long-running requests allowed (Salesforce: 25 production, 5 Developer
-    /// Edition). Default: 20, leaving headroom for other integrations.
-    pub fn scheduler_long_running_cap(mut self, cap: usize) -> Self {
+    /// Bounds and starting point of the adaptive (AIMD) concurrency limit.
+    /// Default: start 16, between 1 and 64.
+    pub fn scheduler_concurrency(mut self, initial: u32, min: u32, max: u32) -> Self {
+        self.scheduler.concurrency.initial = initial;
+        self.scheduler.concurrency.min = min;
+        self.scheduler.concurrency.max = max;
+        self
+    }
+
+    /// Concurrent long-running requests allowed (Salesforce caps calls running past 20 s
+    /// at 25 in production, 5 in Developer Edition). Default: 10, leaving headroom for
+    /// other integrations.
+    pub fn scheduler_long_running_cap(mut self, cap: u32) -> Self {
         self.scheduler.long_running_cap = cap;
         self
     }
 
-    /// Callers that may wait for a slot at once. Default: 10,000.
+    /// Callers that may wait for a slot at once. Default: 1024.
     pub fn scheduler_queue_capacity(mut self, capacity: usize) -> Self {
         self.scheduler.queue_capacity = capacity;
         self
     }
 
-    /// How long describe results are cached. Default: 15 min.
+    /// Fail with `BACKPRESSURE` when the wait queue is full, instead of waiting for room.
+    /// Default: wait.
+    pub fn scheduler_fail_fast_when_full(mut self) -> Self {
+        self.scheduler.when_full = WhenFull::FailFast;
+        self
+    }
+
+    /// Presets for a Developer Edition or trial org (long-running lane of 5, concurrency
+    /// at most 16); later `scheduler_` calls still apply.
+    pub fn scheduler_developer_edition(mut self) -> Self {
+        self.scheduler = SchedulerConfig::developer_edition();
+        self
+    }
+
+    /// How long object and global describe results are cached. Default: 1 h.
     pub fn cache_describe_ttl(mut self, ttl: Duration) -> Self {
         self.cache.describe_ttl = ttl;
+        self.cache.global_describe_ttl = ttl;
         self
     }
 
@@ -423,8 +447,8 @@ impl ClientBuilder {
             b.session.lifetime = Duration::from_secs(s);
         }
         b.http.ca_file = get("SFSCALE_CA_FILE").map(PathBuf::from);
-        b.scheduler.max_rps = parse_env::<f64>(&get, "SFSCALE_MAX_RPS")?;
-        if let Some(cap) = parse_env::<usize>(&get, "SFSCALE_LONG_RUNNING_CAP")? {
+        b.rate = parse_env::<u32>(&get, "SFSCALE_MAX_RPS")?.map(|rps| (rps, rps));
+        if let Some(cap) = parse_env::<u32>(&get, "SFSCALE_LONG_RUNNING_CAP")? {
             b.scheduler.long_running_cap = cap;
         }
         b.auth = Some(auth_from_env(&get)?);
@@ -453,10 +477,16 @@ impl ClientBuilder {
             Error::config("auth", "no grant configured: call one of auth_jwt, auth_client_credentials, auth_password, auth_refresh_token")
         })?)?;
         validate_session(&self.session)?;
-        validate_limits(&self.limits)?;
+        self.limits.validate()?;
+        if self.limits.stale_after.is_zero() {
+            return Err(Error::config("limits_stale_after", "must be positive"));
+        }
         let retry = retry_config(&self.retry)?;
-        validate_scheduler(&self.scheduler)?;
-        validate_http(&self.http, &self.cache)?;
+        let mut scheduler = self.scheduler;
+        scheduler.rate = self.rate.map(rate_config).transpose()?;
+        scheduler.validate()?;
+        validate_http(&self.http)?;
+        self.cache.validate()?;
         if !(200..=2000).contains(&self.query_batch_size) {
             return Err(Error::config("query_batch_size", format!("{} is outside 200..=2000", self.query_batch_size)));
         }
@@ -469,7 +499,7 @@ impl ClientBuilder {
             session: self.session,
             limits: self.limits,
             retry,
-            scheduler: self.scheduler,
+            scheduler,
             cache: self.cache,
             http: self.http,
             query_batch_size: self.query_batch_size,
@@ -577,19 +607,6 @@ fn validate_session(s: &SessionTiming) -> Result<(), Error> {
     Ok(())
 }
 
-fn validate_limits(l: &LimitsSettings) -> Result<(), Error> {
-    if !(0.0..1.0).contains(&l.reserve) {
-        return Err(Error::config("limits_reserve", format!("{} is outside [0, 1)", l.reserve)));
-    }
-    if let Some(t) = l.thresholds.iter().find(|t| !(**t > 0.0 && **t <= 1.0)) {
-        return Err(Error::config("limits_thresholds", format!("{t} is outside (0, 1]")));
-    }
-    if l.stale_after.is_zero() {
-        return Err(Error::config("limits_stale_after", "must be positive"));
-    }
-    Ok(())
-}
-
 fn retry_config(r: &RetrySettings) -> Result<RetryConfig, Error> {
     if r.max_attempts == 0 {
         return Err(Error::config("retry_max_attempts", "must be at least 1"));
@@ -603,33 +620,19 @@ fn retry_config(r: &RetrySettings) -> Result<RetryConfig, Error> {
     })
 }
 
-fn validate_scheduler(s: &SchedulerSettings) -> Result<(), Error> {
-    if let Some(rps) = s.max_rps {
-        if !(rps.is_finite() && rps > 0.0) {
-            return Err(Error::config("scheduler_max_rps", format!("{rps} must be a positive number")));
-        }
-    }
-    if s.min_concurrency == 0 || s.max_concurrency < s.min_concurrency {
-        return Err(Error::config("scheduler_concurrency", "need 1 ≤ min ≤ max"));
-    }
-    if s.long_running_cap == 0 {
-        return Err(Error::config("scheduler_long_running_cap", "must be at least 1"));
-    }
-    if s.queue_capacity == 0 {
-        return Err(Error::config("scheduler_queue_capacity", "must be at least 1"));
-    }
-    Ok(())
+fn rate_config((rps, burst): (u32, u32)) -> Result<RateConfig, Error> {
+    let positive = |v: u32, setting: &str| {
+        NonZeroU32::new(v).ok_or_else(|| Error::config(setting, "must be at least 1 request per second"))
+    };
+    Ok(RateConfig { per_second: positive(rps, "scheduler_max_rps")?, burst: positive(burst, "scheduler_rate burst")? })
 }
 
-fn validate_http(h: &HttpSettings, c: &CacheSettings) -> Result<(), Error> {
+fn validate_http(h: &HttpSettings) -> Result<(), Error> {
     if h.connect_timeout.is_zero() {
         return Err(Error::config("http_connect_timeout", "must be positive"));
     }
     if h.request_timeout.is_zero() {
         return Err(Error::config("http_request_timeout", "must be positive"));
-    }
-    if c.describe_ttl.is_zero() {
-        return Err(Error::config("cache_describe_ttl", "must be positive"));
     }
     Ok(())
 }
@@ -676,8 +679,8 @@ mod tests {
             (base().retry_max_attempts(0), "retry_max_attempts"),
             (base().retry_backoff(Duration::from_secs(2), Duration::from_secs(1)), "retry_backoff"),
             (base().retry_budget(500, 0, 1), "retry_budget"),
-            (base().scheduler_max_rps(0.0), "scheduler_max_rps"),
-            (base().scheduler_concurrency(5, 2), "scheduler_concurrency"),
+            (base().scheduler_max_rps(0), "scheduler_max_rps"),
+            (base().scheduler_concurrency(4, 5, 2), "scheduler_"),
             (base().scheduler_long_running_cap(0), "scheduler_long_running_cap"),
             (base().auth_session_lifetime(Duration::ZERO), "auth_session_lifetime"),
             (base().auth_refresh_ratio(1.5), "auth_refresh_ratio"),
@@ -738,7 +741,7 @@ mod tests {
         assert_eq!(c.api_version, "59.0");
         assert_eq!(c.limits.reserve, 0.3);
         assert_eq!(c.session.lifetime, Duration::from_secs(60));
-        assert_eq!(c.scheduler.max_rps, Some(25.0));
+        assert_eq!(c.scheduler.rate.map(|r| r.per_second.get()), Some(25));
         assert_eq!(c.scheduler.long_running_cap, 5);
         let err = ClientBuilder::from_lookup(env(&[("SFSCALE_RESERVE", "lots")])).unwrap_err();
         assert!(err.to_string().contains("SFSCALE_RESERVE"), "{err}");

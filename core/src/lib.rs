@@ -23,6 +23,7 @@ mod client;
 pub mod config;
 pub mod http;
 pub mod pipeline;
+pub mod rest;
 pub mod soql;
 pub mod tokens;
 

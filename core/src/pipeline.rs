@@ -29,12 +29,16 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, CONTENT
 use reqwest::Method;
 use tracing::Instrument as _;
 
+use crate::cache::ResponseCache;
 use crate::config::Config;
 use crate::error::{codes, Error};
 use crate::http::{self, Response};
+use crate::limits::header::HEADER as LIMIT_INFO;
+use crate::limits::{Admission, LimitsGuard};
 use crate::observe::{call_span, record_attempt, record_wait, Event, EventBus, Metrics};
-use crate::retry::{classify, CallSafety, Decision, GiveUpReason, RetryPolicy, RetryReason};
-use crate::scheduler::{CostClass, Priority};
+use crate::retry::{classify, CallSafety, Decision, GiveUpReason, RetryPolicy, RetryReason, Verdict};
+use crate::scheduler::{CostClass, Permit, Priority, Scheduler, Signal};
+use crate::rest::Record;
 use crate::tokens::{AccessToken, TokenManager};
 
 /// Where a request goes, relative to the instance URL.
@@ -146,9 +150,17 @@ pub struct Pipeline {
     http: reqwest::Client,
     tokens: TokenManager,
     retry: RetryPolicy,
+    guard: LimitsGuard,
+    scheduler: Scheduler,
+    limits_refresh: tokio::sync::Mutex<()>,
+    metadata: ResponseCache<serde_json::Value>,
+    reference: ResponseCache<Vec<Record>>,
     metrics: Metrics,
     events: EventBus,
 }
+
+/// The metrics route of the `/limits` fetch; it skips the staleness check it serves.
+pub const LIMITS_ROUTE: &str = "limits";
 
 impl fmt::Debug for Pipeline {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -176,7 +188,23 @@ impl Pipeline {
             config.session,
             Some(refresh_hook(&metrics, &events)),
         );
-        Ok(Pipeline { config, http, tokens, retry, metrics, events })
+        let guard = LimitsGuard::new(config.limits.clone(), events.clone(), metrics.clone())?;
+        let scheduler = Scheduler::with_observers(config.scheduler.clone(), events.clone(), metrics.clone())?;
+        let metadata = ResponseCache::new(config.cache, metrics.clone())?;
+        let reference = ResponseCache::new(config.cache, metrics.clone())?;
+        Ok(Pipeline {
+            metadata,
+            reference,
+            config,
+            http,
+            tokens,
+            retry,
+            guard,
+            scheduler,
+            limits_refresh: tokio::sync::Mutex::new(()),
+            metrics,
+            events,
+        })
     }
 
     /// The configuration.
@@ -195,6 +223,22 @@ impl Pipeline {
     pub fn tokens(&self) -> &TokenManager {
         &self.tokens
     }
+    /// The limits guard.
+    pub fn guard(&self) -> &LimitsGuard {
+        &self.guard
+    }
+    /// The scheduler.
+    pub fn scheduler(&self) -> &Scheduler {
+        &self.scheduler
+    }
+    /// The describe cache.
+    pub fn metadata_cache(&self) -> &ResponseCache<serde_json::Value> {
+        &self.metadata
+    }
+    /// The `query_cached` cache.
+    pub fn reference_cache(&self) -> &ResponseCache<Vec<Record>> {
+        &self.reference
+    }
 
     /// Runs one logical call through every stage; `Ok` for any status below 400.
     pub async fn execute(&self, request: &Request) -> Result<Response, Error> {
@@ -210,19 +254,23 @@ impl Pipeline {
         let mut attempts = self.retry.begin();
         let mut token = self.tokens.current().await?;
         loop {
-            let waited = Instant::now();
-            record_wait(span, waited.elapsed());
-            self.metrics.record_queue_wait(waited.elapsed());
+            let (admission, permit) = self.admit(request, span).await?;
             let started = Instant::now();
             let sent = http::send(self.http_request(request, &token)?).await;
+            let latency = started.elapsed();
             let status = sent.as_ref().ok().map(|r| r.status);
             record_attempt(span, attempts.attempt(), status);
-            self.metrics.record_request(request.route, status, started.elapsed());
-            let outcome = match &sent {
-                Ok(response) => response.outcome(),
-                Err(failure) => failure.outcome(),
+            self.metrics.record_request(request.route, status, latency);
+            let verdict = match &sent {
+                Ok(response) => {
+                    self.observe_usage(&response.headers);
+                    classify(&response.outcome(), safety, SystemTime::now())
+                }
+                Err(failure) => classify(&failure.outcome(), safety, SystemTime::now()),
             };
-            match attempts.next(classify(&outcome, safety, SystemTime::now())) {
+            permit.record(signal(&verdict, latency));
+            drop((admission, permit));
+            match attempts.next(verdict) {
                 Decision::Done => return sent.map_err(|f| Error::network(f.message)),
                 Decision::RefreshToken => token = self.tokens.refresh_if_current(Some(&token)).await?,
                 Decision::Retry { delay, reason, error } => {
@@ -231,6 +279,42 @@ impl Pipeline {
                 }
                 Decision::GiveUp { error, reason } => return Err(self.on_give_up(error, reason)),
             }
+        }
+    }
+
+    /// Limits guard, then scheduler: one attempt's right to send.
+    async fn admit(&self, request: &Request, span: &tracing::Span) -> Result<(Admission, Permit), Error> {
+        if request.route != LIMITS_ROUTE {
+            self.refresh_limits_if_stale().await;
+        }
+        let admission = self.guard.admit(request.priority, 1).await?;
+        let permit = self.scheduler.acquire(request.priority, request.cost).await?;
+        record_wait(span, admission.waited() + permit.waited());
+        Ok((admission, permit))
+    }
+
+    /// Fetches `/limits` when the guard's figure is missing or old; one fetch at a time.
+    /// A failed fetch is logged and the call proceeds on the figure it has: the headers
+    /// of the calls themselves keep the guard current.
+    async fn refresh_limits_if_stale(&self) {
+        if !self.guard.is_stale(tokio::time::Instant::now()) {
+            return;
+        }
+        let _one_fetch = self.limits_refresh.lock().await;
+        if !self.guard.is_stale(tokio::time::Instant::now()) {
+            return;
+        }
+        let request = Request::new(Method::GET, Target::Versioned("limits".into()), LIMITS_ROUTE, "limits")
+            .class(Priority::Critical, CostClass::Normal);
+        let fetched = Box::pin(self.execute(&request)).await;
+        if let Err(error) = fetched.and_then(|response| self.guard.observe_limits_body(&response.body)) {
+            tracing::warn!(%error, "could not refresh the org's limits");
+        }
+    }
+
+    fn observe_usage(&self, headers: &HeaderMap) {
+        if let Some(value) = headers.get(LIMIT_INFO).and_then(|v| v.to_str().ok()) {
+            self.guard.observe_header(value);
         }
     }
 
@@ -279,6 +363,15 @@ impl Pipeline {
             .instance_url()
             .join(&path)
             .map_err(|e| Error::new(crate::ErrorKind::InvalidInput, codes::INVALID_INPUT, format!("bad path '{path}': {e}")))
+    }
+}
+
+/// What an attempt tells the adaptive concurrency limit: throttling and timeouts shrink it.
+fn signal(verdict: &Verdict, latency: std::time::Duration) -> Signal {
+    match verdict {
+        Verdict::Retry { reason, error, .. } if reason.is_overload() => Signal::Overloaded { code: error.code().to_owned() },
+        Verdict::Fail(error) if error.code() == codes::TIMEOUT => Signal::Overloaded { code: error.code().to_owned() },
+        _ => Signal::Ok { latency },
     }
 }
 
