@@ -60,25 +60,39 @@ fn fail(code: u8, message: impl std::fmt::Display) -> ExitCode {
     ExitCode::from(code)
 }
 
-/// Resolves on SIGTERM or Ctrl-C.
-async fn stop_signal() {
+/// Listens for SIGTERM and Ctrl-C from the moment it is created (before the ready line, so
+/// a signal sent right after it is never missed).
+struct StopSignal {
     #[cfg(unix)]
-    {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(term) => term,
-            Err(error) => {
-                tracing::warn!(%error, "cannot listen for SIGTERM; Ctrl-C only");
-                let _ = tokio::signal::ctrl_c().await;
-                return;
-            }
-        };
+    term: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    interrupt: tokio::signal::unix::Signal,
+}
+
+impl StopSignal {
+    #[cfg(unix)]
+    fn listen() -> std::io::Result<Self> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(StopSignal { term: signal(SignalKind::terminate())?, interrupt: signal(SignalKind::interrupt())? })
+    }
+
+    #[cfg(not(unix))]
+    fn listen() -> std::io::Result<Self> {
+        Ok(StopSignal {})
+    }
+
+    #[cfg(unix)]
+    async fn wait(mut self) {
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
+            _ = self.term.recv() => {}
+            _ = self.interrupt.recv() => {}
         }
     }
+
     #[cfg(not(unix))]
-    let _ = tokio::signal::ctrl_c().await;
+    async fn wait(self) {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 #[tokio::main]
@@ -102,10 +116,14 @@ async fn main() -> ExitCode {
             return fail(EXIT_RUNTIME, format!("cannot write {}: {error}", path.display()));
         }
     }
+    let stop = match StopSignal::listen() {
+        Ok(stop) => stop,
+        Err(error) => return fail(EXIT_RUNTIME, format!("cannot listen for signals: {error}")),
+    };
     let mut stdout = std::io::stdout();
     let _ = writeln!(stdout, "sfscale-emulator listening on {}", emulator.url());
     let _ = stdout.flush();
-    stop_signal().await;
+    stop.wait().await;
     emulator.shutdown().await;
     ExitCode::SUCCESS
 }

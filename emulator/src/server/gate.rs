@@ -39,6 +39,8 @@ pub const MIN_VERSION: u32 = 20;
 pub const MAX_VERSION: u32 = 66;
 /// How long a `timeout` fault holds a call before dropping it (clients give up sooner).
 const TIMEOUT_HOLD: Duration = Duration::from_secs(120);
+/// Error code of a call with a method its path does not serve.
+const METHOD_NOT_ALLOWED: &str = "METHOD_NOT_ALLOWED";
 /// `Sforce-Limit-Info`.
 static LIMIT_INFO: HeaderName = HeaderName::from_static("sforce-limit-info");
 
@@ -241,13 +243,13 @@ impl Gate {
         Duration::from_millis(base_ms + jitter)
     }
 
-    /// Shapes axum's bare 405 as a Salesforce error list and counts the error code.
+    /// Counts the response's error code (a bare 405 from the router counts as
+    /// `METHOD_NOT_ALLOWED`; [`shape_method_not_allowed`] gives it its body later).
     fn finish(&self, mut response: Response) -> Response {
-        if response.status() == StatusCode::METHOD_NOT_ALLOWED && !response.headers().contains_key(ERROR_CODE_HEADER) {
-            response = method_not_allowed(&response);
-        }
         if let Some(code) = response.headers_mut().remove(ERROR_CODE_HEADER) {
             self.app.stats.count_error(code.to_str().unwrap_or("UNKNOWN"));
+        } else if response.status() == StatusCode::METHOD_NOT_ALLOWED {
+            self.app.stats.count_error(METHOD_NOT_ALLOWED);
         }
         response
     }
@@ -284,12 +286,22 @@ fn fault_error(family: Family, status: StatusCode) -> Response {
     response
 }
 
-fn method_not_allowed(response: &Response) -> Response {
-    let allowed = response.headers().get(header::ALLOW).and_then(|v| v.to_str().ok()).unwrap_or_default();
-    let message = format!("HTTP Method not allowed. Allowed are {allowed}");
-    let mut shaped = ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED", message).into_response();
-    if let Some(allow) = response.headers().get(header::ALLOW) {
-        shaped.headers_mut().insert(header::ALLOW, allow.clone());
+/// Gives the router's bare 405 a Salesforce error list. It must run outside the router:
+/// axum adds the `Allow` header after route middleware such as the gate has run.
+pub async fn shape_method_not_allowed(request: Request, next: Next) -> Response {
+    let method = request.method().clone();
+    let response = next.run(request).await;
+    if response.status() != StatusCode::METHOD_NOT_ALLOWED || response.headers().contains_key(header::CONTENT_TYPE) {
+        return response;
+    }
+    let allowed = response.headers().get(header::ALLOW).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    let message = format!("HTTP Method '{method}' not allowed. Allowed are {allowed}");
+    let mut shaped = ApiError::new(StatusCode::METHOD_NOT_ALLOWED, METHOD_NOT_ALLOWED, message).into_response();
+    shaped.headers_mut().remove(ERROR_CODE_HEADER);
+    for (name, value) in response.headers() {
+        if name != header::CONTENT_LENGTH {
+            shaped.headers_mut().insert(name.clone(), value.clone());
+        }
     }
     shaped
 }

@@ -17,7 +17,7 @@ pub use gate::{MAX_VERSION, MIN_VERSION};
 use crate::config::Config;
 use crate::state::{AppState, Org};
 use crate::{auth, control, faults, tls};
-use axum::middleware::from_fn_with_state;
+use axum::middleware::{from_fn, from_fn_with_state};
 use axum::Router;
 use serde_json::Value;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -55,7 +55,7 @@ fn validate(config: &Config) -> Result<(), StartError> {
 /// The full application: every route, behind the gate, with gzip both ways.
 pub fn app(state: AppState, shutdown: CancellationToken) -> Router {
     let gate = gate::Gate::new(state.clone(), shutdown);
-    Router::new()
+    let routes = Router::new()
         .merge(auth::router())
         .merge(directory::router())
         .merge(control::router())
@@ -65,7 +65,8 @@ pub fn app(state: AppState, shutdown: CancellationToken) -> Router {
         .layer(from_fn_with_state(gate, gate::gate))
         .layer(CompressionLayer::new())
         .layer(RequestDecompressionLayer::new())
-        .with_state(state)
+        .with_state(state);
+    Router::new().fallback_service(routes).layer(from_fn(gate::shape_method_not_allowed))
 }
 
 /// A running emulator. Dropping it stops the server; [`Emulator::shutdown`] also waits for
