@@ -757,3 +757,246 @@ async fn ingest_throughput_is_measured() {
         rows as f64 / elapsed.as_secs_f64()
     );
 }
+
+impl Org {
+    /// Creates a query job and awaits its end; returns its id and final JobInfo.
+    async fn query_job(&self, operation: &str, soql: &str) -> (String, Value) {
+        let (status, job) = self
+            .json(
+                reqwest::Method::POST,
+                "query",
+                Some(json!({"operation": operation, "query": soql})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{job}");
+        assert_eq!(
+            (job["state"].as_str(), job["operation"].as_str()),
+            (Some("UploadComplete"), Some(operation))
+        );
+        let id = job["id"].as_str().unwrap().to_string();
+        (id.clone(), self.finished("query", &id).await)
+    }
+
+    /// One results page: (body, Sforce-NumberOfRecords, Sforce-Locator).
+    async fn page(&self, id: &str, query: &str) -> (String, usize, String) {
+        let response = self
+            .http
+            .get(self.url(&format!("query/{id}/results{query}")))
+            .bearer_auth(&self.token)
+            .header("Accept", "text/csv")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let count = response.headers()["sforce-numberofrecords"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let locator = response.headers()["sforce-locator"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        (response.text().await.unwrap(), count, locator)
+    }
+
+    async fn seed_accounts(&self, n: usize) {
+        let mut csv = String::from("Name,External_Id__c\n");
+        for i in 0..n {
+            csv.push_str(&format!("Account {i:02},Q-{i}\n"));
+        }
+        let (_, info) = self
+            .run(json!({"object": "Account", "operation": "insert"}), &csv)
+            .await;
+        assert_eq!(info["numberRecordsFailed"], 0);
+    }
+}
+
+#[tokio::test]
+async fn query_results_page_by_locator_until_null() {
+    let org = start(Config::default()).await;
+    org.seed_accounts(25).await;
+    let (id, info) = org
+        .query_job(
+            "query",
+            "SELECT Id, Name, CreatedDate FROM Account ORDER BY Name DESC",
+        )
+        .await;
+    assert_eq!(
+        (
+            info["state"].as_str(),
+            info["jobType"].as_str(),
+            info["object"].as_str()
+        ),
+        (Some("JobComplete"), Some("V2Query"), Some("Account"))
+    );
+    assert_eq!(info["numberRecordsProcessed"], 25);
+    let mut rows = Vec::new();
+    let mut locators = Vec::new();
+    let mut query = "?maxRecords=10".to_string();
+    loop {
+        let (body, count, locator) = org.page(&id, &query).await;
+        let mut lines = body.lines();
+        assert_eq!(lines.next(), Some("\"Id\",\"Name\",\"CreatedDate\""));
+        let page: Vec<String> = lines.map(str::to_string).collect();
+        assert_eq!(page.len(), count);
+        rows.extend(page);
+        if locator == "null" {
+            break;
+        }
+        query = format!("?locator={locator}&maxRecords=10");
+        locators.push(locator);
+    }
+    assert_eq!(rows.len(), 25);
+    assert_eq!(locators.len(), 2, "pages of 10, 10 and 5");
+    assert!(
+        rows[0].starts_with(&format!("\"{}\",\"Account 24\",\"", account_id(25))),
+        "{}",
+        rows[0]
+    );
+    assert!(
+        rows.iter().all(|r| r.ends_with("Z\"")),
+        "datetimes in UTC with Z: {}",
+        rows[0]
+    );
+    let (again, count, _) = org
+        .page(&id, &format!("?locator={}&maxRecords=10", locators[0]))
+        .await;
+    assert_eq!(count, 10);
+    assert_eq!(
+        again.lines().skip(1).collect::<Vec<_>>(),
+        rows[10..20].iter().map(String::as_str).collect::<Vec<_>>(),
+        "a locator is re-readable"
+    );
+    let (_, count, locator) = org.page(&id, "").await;
+    assert_eq!(
+        (count, locator.as_str()),
+        (25, "null"),
+        "the default page holds everything here"
+    );
+}
+
+#[tokio::test]
+async fn query_all_sees_deleted_rows_and_nulls_are_empty() {
+    let org = start(Config::default()).await;
+    org.seed_accounts(3).await;
+    org.run(
+        json!({"object": "Account", "operation": "delete"}),
+        &format!("Id\n{}\n", account_id(2)),
+    )
+    .await;
+    let (id, info) = org
+        .query_job("query", "SELECT Name, Phone FROM Account")
+        .await;
+    assert_eq!(info["numberRecordsProcessed"], 2);
+    assert_eq!(
+        org.page(&id, "").await.0,
+        "\"Name\",\"Phone\"\n\"Account 00\",\"\"\n\"Account 02\",\"\"\n"
+    );
+    let (_, info) = org.query_job("queryAll", "SELECT Name FROM Account").await;
+    assert_eq!(info["numberRecordsProcessed"], 3);
+}
+
+#[tokio::test]
+async fn query_jobs_refuse_bad_soql_other_versions_and_the_daily_limit() {
+    let org = start(Config::default()).await;
+    for (soql, code) in [
+        ("SELECT Id FROM", "MALFORMED_QUERY"),
+        ("SELECT Nope FROM Account", "INVALID_FIELD"),
+        ("SELECT COUNT() FROM Account", "API_ERROR"),
+    ] {
+        let (status, error) = org
+            .json(
+                reqwest::Method::POST,
+                "query",
+                Some(json!({"operation": "query", "query": soql})),
+            )
+            .await;
+        assert_eq!(
+            (status, error_code(&error)),
+            (StatusCode::BAD_REQUEST, code),
+            "{soql}: {error}"
+        );
+    }
+    let (status, error) = org
+        .json(
+            reqwest::Method::POST,
+            "query",
+            Some(json!({"operation": "search", "query": "SELECT Id FROM Account"})),
+        )
+        .await;
+    assert_eq!(
+        (status, error_code(&error)),
+        (StatusCode::BAD_REQUEST, "INVALIDJOB")
+    );
+    let (id, _) = org.query_job("query", "SELECT Id FROM Contact").await;
+    let other_version = format!(
+        "{}/services/data/v61.0/jobs/query/{id}/results",
+        org.emulator.url()
+    );
+    let response = org
+        .http
+        .get(other_version)
+        .bearer_auth(&org.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+    let (status, error) = org
+        .json(
+            reqwest::Method::GET,
+            &format!("query/{id}/results?maxRecords=0"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, error_code(&error)),
+        (StatusCode::BAD_REQUEST, "INVALID_PARAMETER_VALUE")
+    );
+    let (status, error) = org.set_state("query", &id, "Aborted").await;
+    assert_eq!(
+        (status, error_code(&error)),
+        (StatusCode::BAD_REQUEST, "INVALIDJOBSTATE"),
+        "a completed job cannot be aborted"
+    );
+    let (status, _) = org
+        .json(reqwest::Method::GET, &format!("ingest/{id}"), None)
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "a query job is not an ingest job"
+    );
+
+    let used = org.stats().await;
+    org.emulator.org().limits.write().daily_bulk_query_jobs =
+        org.emulator.org().stats.bulk_query_jobs();
+    let (status, error) = org
+        .json(
+            reqwest::Method::POST,
+            "query",
+            Some(json!({"operation": "query", "query": "SELECT Id FROM Account"})),
+        )
+        .await;
+    assert_eq!(
+        (status, error_code(&error)),
+        (StatusCode::FORBIDDEN, "REQUEST_LIMIT_EXCEEDED"),
+        "{used}"
+    );
+
+    let (_, list) = org.json(reqwest::Method::GET, "query", None).await;
+    assert_eq!(list["records"].as_array().unwrap().len(), 1);
+    assert_eq!(list["records"][0]["jobType"], "V2Query");
+    assert_eq!(
+        org.json(reqwest::Method::DELETE, &format!("query/{id}"), None)
+            .await
+            .0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        org.json(reqwest::Method::GET, &format!("query/{id}"), None)
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+}

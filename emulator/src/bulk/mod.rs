@@ -12,6 +12,7 @@ mod csv_io;
 mod ingest;
 mod job;
 mod processor;
+mod query;
 mod results;
 
 use crate::error::ApiError;
@@ -25,6 +26,7 @@ use base64::Engine;
 use ingest::IngestJob;
 use job::{JobKind, JobState};
 use parking_lot::{Mutex, RwLock};
+use query::QueryJob;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -38,12 +40,14 @@ const LIST_PAGE: usize = 1_000;
 #[derive(Clone)]
 enum Entry {
     Ingest(Arc<IngestJob>),
+    Query(Arc<QueryJob>),
 }
 
 impl Entry {
     fn job(&self) -> &job::Job {
         match self {
             Entry::Ingest(j) => &j.job,
+            Entry::Query(j) => &j.job,
         }
     }
 }
@@ -130,6 +134,14 @@ impl BulkJobs {
     fn ingest(&self, id: &str) -> Result<Arc<IngestJob>, ApiError> {
         match self.find(id, JobKind::Ingest)? {
             Entry::Ingest(job) => Ok(job),
+            Entry::Query(_) => Err(ApiError::not_found()),
+        }
+    }
+
+    fn query(&self, id: &str) -> Result<Arc<QueryJob>, ApiError> {
+        match self.find(id, JobKind::Query)? {
+            Entry::Query(job) => Ok(job),
+            Entry::Ingest(_) => Err(ApiError::not_found()),
         }
     }
 
@@ -138,6 +150,16 @@ impl BulkJobs {
         self.pool
             .get_or_init(|| Arc::new(Semaphore::new(size.max(1))))
             .clone()
+    }
+
+    /// Counts one query job against `DailyBulkV2QueryJobs`; false when none are left.
+    fn count_query_job(&self, state: &AppState) -> bool {
+        let _gate = self.batch_gate.lock();
+        if state.stats.bulk_query_jobs() >= state.limits.read().daily_bulk_query_jobs {
+            return false;
+        }
+        state.stats.count_bulk_query_job();
+        true
     }
 
     /// Counts one batch of `rows` against `DailyBulkApiBatches`; false when none are left.
@@ -249,6 +271,21 @@ async fn list_ingest(
     list_jobs(&state, &version, JobKind::Ingest, &params).await
 }
 
+async fn list_query(
+    State(state): State<AppState>,
+    ApiVersion(version): ApiVersion,
+    Query(params): Query<HashMap<String, String>>,
+) -> Result<Json<Value>, ApiError> {
+    list_jobs(&state, &version, JobKind::Query, &params).await
+}
+
+async fn delete_query(
+    State(state): State<AppState>,
+    Path((_, id)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    delete_job(&state, &id, JobKind::Query).await
+}
+
 async fn delete_ingest(
     State(state): State<AppState>,
     Path((_, id)): Path<(String, String)>,
@@ -259,6 +296,7 @@ async fn delete_ingest(
 /// The Bulk API 2.0 routes (full paths).
 pub fn router() -> Router<AppState> {
     const INGEST: &str = "/services/data/{version}/jobs/ingest";
+    const QUERY: &str = "/services/data/{version}/jobs/query";
     let mut router = Router::new()
         .route(INGEST, get(list_ingest).post(ingest::create))
         .route(
@@ -266,12 +304,20 @@ pub fn router() -> Router<AppState> {
             get(ingest::info).patch(ingest::patch).delete(delete_ingest),
         )
         .route(&format!("{INGEST}/{{id}}/batches"), put(ingest::upload))
-        .route(&format!("{INGEST}/{{id}}/batches/"), put(ingest::upload));
-    for (name, handler) in [
+        .route(&format!("{INGEST}/{{id}}/batches/"), put(ingest::upload))
+        .route(QUERY, get(list_query).post(query::create))
+        .route(
+            &format!("{QUERY}/{{id}}"),
+            get(query::info).patch(query::patch).delete(delete_query),
+        )
+        .route(&format!("{QUERY}/{{id}}/results"), get(query::results))
+        .route(&format!("{QUERY}/{{id}}/results/"), get(query::results));
+    let files = [
         ("successfulResults", get(ingest::successful)),
         ("failedResults", get(ingest::failed)),
         ("unprocessedrecords", get(ingest::unprocessed)),
-    ] {
+    ];
+    for (name, handler) in files {
         router = router
             .route(&format!("{INGEST}/{{id}}/{name}"), handler.clone())
             .route(&format!("{INGEST}/{{id}}/{name}/"), handler);
