@@ -292,7 +292,9 @@ impl LimitsGuard {
                         units,
                         waited: Duration::ZERO,
                     };
-                    tokio::time::sleep(pace).await;
+                    if !pace.is_zero() {
+                        tokio::time::sleep(pace).await;
+                    }
                     admission.waited = started.elapsed();
                     return Ok(admission);
                 }
