@@ -120,6 +120,8 @@ pub struct MetricsSnapshot {
     pub queue_wait: HistogramSnapshot,
     /// Usage per allocation.
     pub limits: BTreeMap<String, LimitUsage>,
+    /// Values read from registered gauges at snapshot time (e.g. `scheduler_in_flight`).
+    pub gauges: BTreeMap<String, u64>,
 }
 
 impl MetricsSnapshot {
@@ -143,6 +145,21 @@ struct Registry {
     token_refreshes: AtomicU64,
     throttled: AtomicU64,
     queue_wait: Histogram,
+    gauges: Mutex<BTreeMap<&'static str, Gauge>>,
+}
+
+/// Reads a live value (e.g. the scheduler's in-flight count); `None` once its source is gone.
+pub type GaugeSource = Box<dyn Fn() -> Option<u64> + Send + Sync>;
+
+struct Gauge {
+    help: &'static str,
+    read: GaugeSource,
+}
+
+impl std::fmt::Debug for Gauge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.help)
+    }
 }
 
 /// A client's metrics registry; clones share it.
@@ -233,6 +250,15 @@ impl Metrics {
             .insert(allocation.name(), LimitUsage { used, max });
     }
 
+    /// Registers a gauge read at snapshot time; a later registration under `name` replaces it.
+    /// Sources should hold only weak references to what they read.
+    pub fn register_gauge(&self, name: &'static str, help: &'static str, read: GaugeSource) {
+        self.registry
+            .gauges
+            .lock()
+            .insert(name, Gauge { help, read });
+    }
+
     /// Every figure, as plain numbers.
     pub fn snapshot(&self) -> MetricsSnapshot {
         let r = &self.registry;
@@ -272,6 +298,12 @@ impl Metrics {
                 .lock()
                 .iter()
                 .map(|(k, v)| ((*k).to_owned(), *v))
+                .collect(),
+            gauges: r
+                .gauges
+                .lock()
+                .iter()
+                .filter_map(|(k, g)| Some(((*k).to_owned(), (g.read)()?)))
                 .collect(),
         }
     }
@@ -367,6 +399,11 @@ impl Metrics {
         for (allocation, usage) in &s.limits {
             out.sample("limit_max", &[("allocation", allocation)], usage.max as f64);
         }
+        let gauges = self.registry.gauges.lock();
+        for (name, value) in &s.gauges {
+            let help = gauges.get(name.as_str()).map_or("", |g| g.help);
+            out.scalar(name, "gauge", help, *value);
+        }
         out.text
     }
 }
@@ -445,6 +482,8 @@ mod tests {
         m.record_cache("describe", CacheEvent::Load);
         m.record_cache("describe", CacheEvent::Hit);
         m.set_limit_usage(Allocation::ApiRequests, 18, 5000);
+        m.register_gauge("scheduler_in_flight", "Permits held.", Box::new(|| Some(3)));
+        m.register_gauge("gone", "A source that was dropped.", Box::new(|| None));
         m
     }
 
@@ -516,6 +555,9 @@ mod tests {
             text.contains("sfscale_request_duration_seconds_bucket{route=\"query\",le=\"+Inf\"} 3")
         );
         assert!(text.contains("sfscale_limit_used{allocation=\"api_requests\"} 18"));
+        assert!(text
+            .contains("# TYPE sfscale_scheduler_in_flight gauge\nsfscale_scheduler_in_flight 3"));
+        assert!(!text.contains("gone"));
     }
 
     #[test]

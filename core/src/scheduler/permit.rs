@@ -109,16 +109,52 @@ impl Scheduler {
             queue: WaitQueue::new(config.queue_capacity),
         };
         let rate = config.rate.map(|r| RateGate::new(r.per_second, r.burst));
-        Ok(Scheduler {
-            shared: Arc::new(Shared {
-                config,
-                state: Mutex::new(state),
-                rate,
-                room: Notify::new(),
-                events,
-                metrics,
+        let shared = Shared {
+            config,
+            state: Mutex::new(state),
+            rate,
+            room: Notify::new(),
+            events,
+            metrics,
+        };
+        let scheduler = Scheduler {
+            shared: Arc::new(shared),
+        };
+        scheduler.register_gauges();
+        Ok(scheduler)
+    }
+
+    /// Publishes the snapshot's figures as gauges, read when metrics are read.
+    fn register_gauges(&self) {
+        type Read = fn(&SchedulerSnapshot) -> u32;
+        let gauges: [(&'static str, &'static str, Read); 4] = [
+            (
+                "scheduler_concurrency_limit",
+                "Current adaptive concurrency limit.",
+                |s| s.limit,
+            ),
+            ("scheduler_in_flight", "Scheduler permits held.", |s| {
+                s.in_flight
             }),
-        })
+            (
+                "scheduler_long_running_in_flight",
+                "Permits held by long-running calls.",
+                |s| s.long_running_in_flight,
+            ),
+            ("scheduler_queued", "Callers waiting for a permit.", |s| {
+                u32::try_from(s.queued).unwrap_or(u32::MAX)
+            }),
+        ];
+        for (name, help, read) in gauges {
+            let weak = Arc::downgrade(&self.shared);
+            let source = move || {
+                weak.upgrade()
+                    .map(|shared| u64::from(read(&Scheduler { shared }.snapshot())))
+            };
+            self.shared
+                .metrics
+                .register_gauge(name, help, Box::new(source));
+        }
     }
 
     /// Current limit, permits held and callers queued.
@@ -602,6 +638,19 @@ mod tests {
             }
         );
         assert_eq!(metrics.snapshot().throttled, 1);
+        assert_eq!(
+            metrics.snapshot().gauges.get("scheduler_concurrency_limit"),
+            Some(&7)
+        );
+        assert_eq!(
+            metrics.snapshot().gauges.get("scheduler_in_flight"),
+            Some(&5)
+        );
+        drop((permits, s));
+        assert!(
+            metrics.snapshot().gauges.is_empty(),
+            "a dropped scheduler leaves no gauges behind"
+        );
     }
 
     #[tokio::test(start_paused = true)]
