@@ -21,6 +21,11 @@ pub const DEFAULT_SECURITY_TOKEN: &str = "EMULATORTOKEN";
 /// Public certificate matching the test private key in `emulator/fixtures/jwt/`.
 pub const DEFAULT_JWT_CERT_PEM: &str = include_str!("../fixtures/jwt/cert.pem");
 
+/// `DailyApiRequests` of a Developer Edition org.
+pub const DEVELOPER_DAILY_API_REQUESTS: u64 = 15_000;
+/// Concurrent long-running call cap of a Developer Edition org.
+pub const DEVELOPER_LONG_RUNNING_CAP: u64 = 5;
+
 /// Everything the emulator needs to start.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
@@ -59,8 +64,8 @@ impl Default for Config {
     }
 }
 
-/// The org, its connected app and its integration user.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+/// The org, its connected app and its integration user. `Debug` redacts the secrets.
+#[derive(Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct OrgConfig {
     pub client_id: String,
@@ -95,6 +100,22 @@ impl Default for OrgConfig {
             app_name: "sfscale".into(),
             issue_refresh_tokens: true,
         }
+    }
+}
+
+impl std::fmt::Debug for OrgConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OrgConfig")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"<redacted>")
+            .field("username", &self.username)
+            .field("password", &"<redacted>")
+            .field("security_token", &"<redacted>")
+            .field("session_lifetime_secs", &self.session_lifetime_secs)
+            .field("edition", &self.edition)
+            .field("app_name", &self.app_name)
+            .field("issue_refresh_tokens", &self.issue_refresh_tokens)
+            .finish_non_exhaustive()
     }
 }
 
@@ -204,8 +225,49 @@ fn any_route() -> String {
 }
 
 impl Config {
-    /// Parses a TOML config; unknown keys are errors naming the key.
+    /// Parses a TOML config; unknown keys are errors naming the key. With
+    /// `org.edition = "developer"`, limits the file does not set take Developer Edition
+    /// values (15 000 calls a day, 5 long-running calls).
     pub fn from_toml(text: &str) -> Result<Self, toml::de::Error> {
-        toml::from_str(text)
+        let mut config: Config = toml::from_str(text)?;
+        if config.org.edition == "developer" {
+            let table: toml::Table = toml::from_str(text)?;
+            let set = |key: &str| table.get("limits").and_then(|l| l.get(key)).is_some();
+            if !set("daily_api_requests") {
+                config.limits.daily_api_requests = DEVELOPER_DAILY_API_REQUESTS;
+            }
+            if !set("long_running_cap") {
+                config.limits.long_running_cap = DEVELOPER_LONG_RUNNING_CAP;
+            }
+        }
+        Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn developer_edition_sets_limits_the_file_leaves_out() {
+        let config = Config::from_toml("[org]\nedition = \"developer\"\n[limits]\nlong_running_cap = 7\n").unwrap();
+        assert_eq!(config.limits.daily_api_requests, DEVELOPER_DAILY_API_REQUESTS);
+        assert_eq!(config.limits.long_running_cap, 7);
+        assert_eq!(Config::from_toml("").unwrap().limits.daily_api_requests, 100_000);
+    }
+
+    #[test]
+    fn debug_output_never_shows_secrets() {
+        let shown = format!("{:?}", Config::default());
+        for secret in [DEFAULT_CLIENT_SECRET, DEFAULT_PASSWORD, DEFAULT_SECURITY_TOKEN] {
+            assert!(!shown.contains(secret), "{secret} leaked");
+        }
+        assert!(shown.contains(DEFAULT_CLIENT_ID));
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let error = Config::from_toml("[limits]\ndaily_api_requestz = 1\n").unwrap_err().to_string();
+        assert!(error.contains("daily_api_requestz"), "{error}");
     }
 }
