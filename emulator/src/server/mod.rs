@@ -35,7 +35,10 @@ pub enum StartError {
     Config(String),
     /// The address could not be bound.
     #[error("cannot listen on {addr}: {source}")]
-    Bind { addr: String, source: std::io::Error },
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
     /// TLS was asked for and could not be set up.
     #[error(transparent)]
     Tls(#[from] tls::TlsError),
@@ -47,7 +50,10 @@ fn validate(config: &Config) -> Result<(), StartError> {
     faults::validate(&config.faults).map_err(|e| invalid(&e))?;
     auth::load_key(&config.org.jwt_cert_pem).map_err(|e| invalid(&e))?;
     if !["production", "developer"].contains(&config.org.edition.as_str()) {
-        return Err(StartError::Config(format!("org.edition: '{}' is not \"production\" or \"developer\"", config.org.edition)));
+        return Err(StartError::Config(format!(
+            "org.edition: '{}' is not \"production\" or \"developer\"",
+            config.org.edition
+        )));
     }
     Ok(())
 }
@@ -66,7 +72,35 @@ pub fn app(state: AppState, shutdown: CancellationToken) -> Router {
         .layer(CompressionLayer::new())
         .layer(RequestDecompressionLayer::new())
         .with_state(state);
-    Router::new().fallback_service(routes).layer(from_fn(gate::shape_method_not_allowed))
+    Router::new()
+        .fallback_service(routes)
+        .layer(from_fn(gate::shape_method_not_allowed))
+        .layer(from_fn(trim_trailing_slash))
+}
+
+/// Salesforce accepts a trailing slash on any resource path and clients send both forms
+/// (simple-salesforce calls `.../query/?q=` and `.../sobjects/Account/`). Rewriting the path
+/// once, before routing, lets every route be declared once, without the slash.
+async fn trim_trailing_slash(
+    mut request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let path = request.uri().path();
+    if path.len() > 1 && path.ends_with('/') {
+        let trimmed = path.trim_end_matches('/');
+        let target = match request.uri().query() {
+            Some(query) => format!("{trimmed}?{query}"),
+            None => trimmed.to_string(),
+        };
+        let mut parts = request.uri().clone().into_parts();
+        if let Ok(path_and_query) = target.parse() {
+            parts.path_and_query = Some(path_and_query);
+            if let Ok(uri) = axum::http::Uri::from_parts(parts) {
+                *request.uri_mut() = uri;
+            }
+        }
+    }
+    next.run(request).await
 }
 
 /// A running emulator. Dropping it stops the server; [`Emulator::shutdown`] also waits for
@@ -86,18 +120,35 @@ impl Emulator {
         let addr = format!("{}:{}", config.host, config.port);
         let host = config.host.clone();
         let org = Arc::new(Org::new(config).map_err(|e| StartError::Config(e.to_string()))?);
-        let listener = tokio::net::TcpListener::bind(&addr).await.map_err(|source| StartError::Bind { addr: addr.clone(), source })?;
-        let local = listener.local_addr().map_err(|source| StartError::Bind { addr, source })?;
+        let listener = tokio::net::TcpListener::bind(&addr)
+            .await
+            .map_err(|source| StartError::Bind {
+                addr: addr.clone(),
+                source,
+            })?;
+        let local = listener
+            .local_addr()
+            .map_err(|source| StartError::Bind { addr, source })?;
         let identity = org.config.tls.then(|| tls::generate(&host)).transpose()?;
         let scheme = if identity.is_some() { "https" } else { "http" };
         let url = format!("{scheme}://{}", reachable(local));
-        org.base_url.set(url.clone()).expect("a new org has no URL yet");
+        org.base_url
+            .set(url.clone())
+            .expect("a new org has no URL yet");
         let shutdown = CancellationToken::new();
         let app = app(AppState { org: org.clone() }, shutdown.clone());
-        let acceptor = identity.as_ref().map(|id| tokio_rustls::TlsAcceptor::from(id.server_config.clone()));
+        let acceptor = identity
+            .as_ref()
+            .map(|id| tokio_rustls::TlsAcceptor::from(id.server_config.clone()));
         let serving = tokio::spawn(listener::serve(listener, acceptor, app, shutdown.clone()));
         tracing::info!(%url, "emulator listening");
-        Ok(Emulator { org, url, ca_pem: identity.map(|id| id.ca_pem), shutdown, serving: Some(serving) })
+        Ok(Emulator {
+            org,
+            url,
+            ca_pem: identity.map(|id| id.ca_pem),
+            shutdown,
+            serving: Some(serving),
+        })
     }
 
     /// Base URL, e.g. `http://127.0.0.1:41234` (no trailing slash).
@@ -141,8 +192,12 @@ impl Drop for Emulator {
 /// The address clients should use: a wildcard bind is reached over loopback.
 fn reachable(local: SocketAddr) -> SocketAddr {
     match local.ip() {
-        IpAddr::V4(ip) if ip.is_unspecified() => SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), local.port()),
-        IpAddr::V6(ip) if ip.is_unspecified() => SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), local.port()),
+        IpAddr::V4(ip) if ip.is_unspecified() => {
+            SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), local.port())
+        }
+        IpAddr::V6(ip) if ip.is_unspecified() => {
+            SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), local.port())
+        }
         _ => local,
     }
 }

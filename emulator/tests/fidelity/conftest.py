@@ -45,7 +45,9 @@ class Emulator:
         self.netloc = parsed.netloc
 
     def control(self, method: str, path: str, json=None):
-        response = requests.request(method, f"{self.url}/__emulator/{path}", json=json, verify=str(self.ca_file), timeout=30)
+        with requests.Session() as s:
+            s.trust_env = False
+            response = s.request(method, f"{self.url}/__emulator/{path}", json=json, verify=str(self.ca_file), timeout=30)
         response.raise_for_status()
         return response.json() if response.content else None
 
@@ -89,6 +91,9 @@ class SalesforceHostsToEmulator(HTTPAdapter):
 def session(emulator) -> requests.Session:
     """A requests session trusting the emulator's certificate, routing Salesforce hosts to it."""
     s = requests.Session()
+    # REQUESTS_CA_BUNDLE (set on many machines) would override `verify`; loopback needs no
+    # proxy either, so the session ignores the environment.
+    s.trust_env = False
     s.verify = str(emulator.ca_file)
     s.mount("https://", SalesforceHostsToEmulator(emulator.netloc))
     return s

@@ -72,7 +72,8 @@ def test_crud_and_upsert_by_external_id(fresh, session):
     with pytest.raises(SalesforceResourceNotFound):
         sf.Account.get(account_id)
     assert fresh.stats()["records"]["Account"] == 1
-    assert sf.api_usage["api-usage"].used >= 8
+    usage = sf.Account.api_usage["api-usage"]
+    assert usage.used >= 8 and usage.total == 100_000
 
 
 def test_query_pages_with_next_records_url(fresh, session):
