@@ -20,7 +20,9 @@
 //! scheduled one spacing after the previous slot.
 //!
 //! An unknown allocation (nothing observed yet) admits everything: the pipeline fetches `/limits`
-//! first when [`LimitsGuard::is_stale`] says so. Threshold fractions and the reserve emit one
+//! first when [`LimitsGuard::is_stale`] says so. At the max with a stale figure, one probe call
+//! per `stale_after` is let through (in practice the pipeline's `/limits` refresh), since
+//! refused calls bring no headers and the guard would otherwise never see the window roll. Threshold fractions and the reserve emit one
 //! event per upward crossing, re-armed when usage falls below them (the window rolled).
 //!
 //! Rejected alternative: counting calls locally from zero. Other integrations share the
@@ -107,6 +109,19 @@ struct Counter {
     crossed: Vec<bool>,
     reserve_reached: bool,
     next_paced: Option<Instant>,
+    last_probe: Option<Instant>,
+}
+
+impl Counter {
+    /// At the max, a figure older than `stale_after` may be out of date (the window rolled, and
+    /// refused calls bring no new headers): let one call through, at most once per `stale_after`,
+    /// so the guard re-learns instead of refusing forever.
+    fn may_probe(&self, now: Instant, stale_after: Duration) -> bool {
+        let older = |at: Option<Instant>| {
+            at.is_none_or(|at| now.saturating_duration_since(at) > stale_after)
+        };
+        self.in_flight == 0 && older(self.observed_at) && older(self.last_probe)
+    }
 }
 
 /// The guard's verdict for one admission request.
@@ -348,10 +363,18 @@ impl LimitsGuard {
         let reserve_line = line(usage.max, 1.0 - config.reserve);
         let pace_line = line(usage.max, 1.0 - config.reserve - config.pace_band);
         let mut events = Vec::new();
+        let now = Instant::now();
         let gate = if projected > usage.max {
-            Gate::Exhausted {
-                used: committed,
-                max: usage.max,
+            if counter.may_probe(now, config.stale_after) {
+                counter.last_probe = Some(now);
+                Gate::Admit {
+                    pace: Duration::ZERO,
+                }
+            } else {
+                Gate::Exhausted {
+                    used: committed,
+                    max: usage.max,
+                }
             }
         } else if projected > reserve_line && priority != Priority::Critical {
             events.extend(mark_reserve(counter, allocation, usage, config.reserve));
@@ -359,7 +382,6 @@ impl LimitsGuard {
         } else if projected > pace_line && priority != Priority::Critical {
             let headroom = reserve_line.saturating_sub(committed).max(1);
             let spacing = config.window.mul_f64(units as f64 / headroom as f64);
-            let now = Instant::now();
             let slot = counter.next_paced.map_or(now, |next| next.max(now));
             counter.next_paced = Some(slot + spacing);
             Gate::Admit { pace: slot - now }
@@ -534,6 +556,38 @@ mod tests {
         assert_eq!(
             code(guard.admit(Priority::Critical, 1).await),
             "REQUEST_LIMIT_EXCEEDED"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn at_the_max_a_stale_figure_lets_one_probe_through_per_period() {
+        let guard = guard_at(1000);
+        assert_eq!(
+            code(guard.admit(Priority::Critical, 1).await),
+            "REQUEST_LIMIT_EXCEEDED"
+        );
+        tokio::time::advance(Duration::from_secs(301)).await;
+        let probe = guard.admit(Priority::Critical, 1).await.expect("one probe");
+        assert_eq!(
+            code(guard.admit(Priority::Critical, 1).await),
+            "REQUEST_LIMIT_EXCEEDED"
+        );
+        drop(probe);
+        assert_eq!(
+            code(guard.admit(Priority::Critical, 1).await),
+            "REQUEST_LIMIT_EXCEEDED",
+            "one probe per period"
+        );
+        guard.observe(
+            Allocation::ApiRequests,
+            Usage {
+                used: 400,
+                max: 1000,
+            },
+        );
+        assert!(
+            guard.admit(Priority::Background, 1).await.is_ok(),
+            "the window rolled"
         );
     }
 
