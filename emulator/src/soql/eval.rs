@@ -9,16 +9,15 @@
 //! only when the filter or the ordering needs them, otherwise just for the returned window.
 //!
 //! Without `ORDER BY`, rows keep creation order and the scan stops once `OFFSET + LIMIT`
-//! rows are found. Sorting is stable and uses keys computed once per row.
+//! rows are found; ordering is done by [`super::sort`].
 
 use super::filter::{is_null, Filter, Source};
 use super::output::Row;
-use super::plan::{Node, OrderSlot, Prepared, Shape, Slot};
-use crate::schema::FieldType;
+use super::plan::{Node, Prepared, Shape, Slot};
+use super::sort;
 use crate::store::{Record, Store};
 use crate::values::FieldError;
 use serde_json::Value;
-use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 use std::sync::Arc;
@@ -32,30 +31,6 @@ const PARENT_GETS: usize = 256;
 pub struct QueryResult {
     pub total_size: usize,
     pub rows: Vec<Row>,
-}
-
-/// A row under evaluation: node 0's copied fields and each parent node's.
-pub(super) struct Working {
-    base: Box<[Value]>,
-    /// `parents[k - 1]` holds node `k`; empty until parents are resolved.
-    parents: Vec<Option<Arc<[Value]>>>,
-}
-
-impl Working {
-    /// The copied fields of `node`, `None` when that parent record is absent.
-    pub(super) fn node(&self, node: usize) -> Option<&[Value]> {
-        if node == 0 {
-            Some(&self.base)
-        } else {
-            self.parents.get(node - 1)?.as_deref()
-        }
-    }
-}
-
-impl Source for Working {
-    fn value(&self, slot: Slot) -> Option<&Value> {
-        self.node(slot.node).map(|values| &values[slot.column])
-    }
 }
 
 /// A stored record seen through node 0's field list (for filtering during the scan).
@@ -106,10 +81,9 @@ pub fn execute(
         }
         counted += 1;
         if !count_only {
-            rows.push(Working {
-                base: fields.iter().map(|&i| record.values[i].clone()).collect(),
-                parents: Vec::new(),
-            });
+            rows.push(Row::new(
+                fields.iter().map(|&i| record.values[i].clone()).collect(),
+            ));
         }
         stop_after.is_none_or(|n| counted < n)
     });
@@ -145,17 +119,20 @@ pub fn execute(
         }
         Shape::Records => {
             if !prepared.order.is_empty() {
-                rows = sorted(rows, &prepared.order);
+                rows = sort::sorted(
+                    rows,
+                    &prepared.order,
+                    prepared
+                        .limit
+                        .map(|limit| limit.saturating_add(prepared.offset)),
+                );
             }
             let range = window(rows.len(), prepared);
-            let mut page: Vec<Working> = rows.drain(range).collect();
+            rows.truncate(range.end);
+            rows.drain(..range.start);
             if !needs_parents_first {
-                resolve_parents(store, &prepared.nodes, &mut page);
+                resolve_parents(store, &prepared.nodes, &mut rows);
             }
-            let rows: Vec<Row> = page
-                .iter()
-                .map(|w| Row::from_working(prepared, w))
-                .collect();
             QueryResult {
                 total_size: rows.len(),
                 rows,
@@ -174,12 +151,12 @@ fn window(len: usize, prepared: &Prepared) -> Range<usize> {
 }
 
 /// Fills every row's parent nodes, parents before their children.
-fn resolve_parents(store: &Store, nodes: &[Node], rows: &mut [Working]) {
+fn resolve_parents(store: &Store, nodes: &[Node], rows: &mut [Row]) {
     if nodes.len() < 2 {
         return;
     }
     for row in rows.iter_mut() {
-        row.parents = vec![None; nodes.len() - 1];
+        row.set_parents(vec![None; nodes.len() - 1]);
     }
     for (k, node) in nodes.iter().enumerate().skip(1) {
         let (parent, column) = node.parent.expect("parent nodes have a parent");
@@ -195,7 +172,7 @@ fn resolve_parents(store: &Store, nodes: &[Node], rows: &mut [Working]) {
                 .node(parent)
                 .and_then(|values| values[column].as_str())
                 .and_then(|id| found.get(id).cloned());
-            row.parents[k - 1] = values;
+            row.set_parent(k, values);
         }
     }
 }
@@ -227,89 +204,6 @@ fn fetch(store: &Store, node: &Node, ids: &HashSet<&str>) -> HashMap<String, Arc
         });
     }
     found
-}
-
-/// A precomputed `ORDER BY` key value.
-#[derive(Debug, PartialEq)]
-enum Key {
-    Null,
-    Bool(bool),
-    Number(f64),
-    Text(String),
-}
-
-impl Key {
-    fn of(value: Option<&Value>, field_type: FieldType) -> Key {
-        if is_null(value) {
-            return Key::Null;
-        }
-        match value.expect("not null") {
-            Value::Bool(b) => Key::Bool(*b),
-            Value::Number(n) => Key::Number(n.as_f64().unwrap_or_default()),
-            Value::String(s)
-                if field_type.is_text()
-                    && !matches!(field_type, FieldType::Id | FieldType::Reference) =>
-            {
-                Key::Text(s.to_lowercase())
-            }
-            Value::String(s) => Key::Text(s.clone()),
-            other => Key::Text(other.to_string()),
-        }
-    }
-
-    fn compare(&self, other: &Key, order: &OrderSlot) -> Ordering {
-        let ordering = match (self, other) {
-            (Key::Null, Key::Null) => return Ordering::Equal,
-            (Key::Null, _) => {
-                return if order.nulls_first {
-                    Ordering::Less
-                } else {
-                    Ordering::Greater
-                }
-            }
-            (_, Key::Null) => {
-                return if order.nulls_first {
-                    Ordering::Greater
-                } else {
-                    Ordering::Less
-                }
-            }
-            (Key::Bool(a), Key::Bool(b)) => a.cmp(b),
-            (Key::Number(a), Key::Number(b)) => a.total_cmp(b),
-            (Key::Text(a), Key::Text(b)) => a.cmp(b),
-            _ => Ordering::Equal,
-        };
-        if order.descending {
-            ordering.reverse()
-        } else {
-            ordering
-        }
-    }
-}
-
-/// Rows stably sorted by the `ORDER BY` keys.
-fn sorted(rows: Vec<Working>, order: &[OrderSlot]) -> Vec<Working> {
-    let mut keyed: Vec<(Vec<Key>, Working)> = rows
-        .into_iter()
-        .map(|row| {
-            (
-                order
-                    .iter()
-                    .map(|o| Key::of(row.value(o.slot), o.slot.field_type))
-                    .collect(),
-                row,
-            )
-        })
-        .collect();
-    keyed.sort_by(|(a, _), (b, _)| {
-        a.iter()
-            .zip(b)
-            .zip(order)
-            .map(|((x, y), o)| x.compare(y, o))
-            .find(|o| o.is_ne())
-            .unwrap_or(Ordering::Equal)
-    });
-    keyed.into_iter().map(|(_, row)| row).collect()
 }
 
 #[cfg(test)]

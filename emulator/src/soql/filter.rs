@@ -313,15 +313,35 @@ pub fn is_null(value: Option<&Value>) -> bool {
     }
 }
 
+/// Short ASCII values are lowercased on the stack (filters run once per row).
+const STACK_TEXT: usize = 256;
+
 /// Compares text with already-lowercased text, ignoring the case of `a`.
 pub fn cmp_ignore_case(a: &str, lower_b: &str) -> Ordering {
-    if a.is_ascii() {
-        a.bytes()
-            .map(|c| c.to_ascii_lowercase())
-            .cmp(lower_b.bytes())
-    } else {
-        a.chars().flat_map(char::to_lowercase).cmp(lower_b.chars())
+    if a.len() <= STACK_TEXT && a.is_ascii() {
+        let mut buffer = [0u8; STACK_TEXT];
+        return ascii_lowercase(a, &mut buffer).cmp(lower_b.as_bytes());
     }
+    a.chars().flat_map(char::to_lowercase).cmp(lower_b.chars())
+}
+
+fn ascii_lowercase<'b>(text: &str, buffer: &'b mut [u8; STACK_TEXT]) -> &'b [u8] {
+    let lower = &mut buffer[..text.len()];
+    lower.copy_from_slice(text.as_bytes());
+    lower.make_ascii_lowercase();
+    lower
+}
+
+/// Whether `text` matches the `LIKE` pattern, ignoring case.
+fn like_text(pattern: &[LikeToken], text: &str) -> bool {
+    if text.len() <= STACK_TEXT && text.is_ascii() {
+        let mut buffer = [0u8; STACK_TEXT];
+        return like(pattern, ascii_lowercase(text, &mut buffer), |c, b| {
+            c == char::from(b)
+        });
+    }
+    let chars: Vec<char> = text.chars().flat_map(char::to_lowercase).collect();
+    like(pattern, &chars, |c, t| c == t)
 }
 
 impl Filter {
@@ -362,9 +382,7 @@ impl Filter {
                 found != *negated
             }
             Filter::Like { slot, pattern } => match row.value(*slot) {
-                Some(Value::String(text)) if !text.is_empty() => {
-                    like(pattern, &text.to_lowercase().chars().collect::<Vec<_>>())
-                }
+                Some(Value::String(text)) if !text.is_empty() => like_text(pattern, text),
                 _ => false,
             },
         }
@@ -411,7 +429,7 @@ fn in_range(value: &str, op: Op, start: &str, end: &str) -> bool {
 }
 
 /// `LIKE` matching of lowercased text: `%` any run, `_` one character.
-fn like(pattern: &[LikeToken], text: &[char]) -> bool {
+fn like<T: Copy>(pattern: &[LikeToken], text: &[T], same: impl Fn(char, T) -> bool) -> bool {
     let (mut p, mut t) = (0, 0);
     let mut backtrack: Option<(usize, usize)> = None;
     while t < text.len() {
@@ -421,7 +439,7 @@ fn like(pattern: &[LikeToken], text: &[char]) -> bool {
                 p += 1;
             }
             Some(LikeToken::One) => (p, t) = (p + 1, t + 1),
-            Some(LikeToken::Char(c)) if *c == text[t] => (p, t) = (p + 1, t + 1),
+            Some(LikeToken::Char(c)) if same(*c, text[t]) => (p, t) = (p + 1, t + 1),
             _ => match backtrack {
                 Some((star, from)) => {
                     backtrack = Some((star, from + 1));
@@ -460,28 +478,41 @@ mod tests {
         .unwrap()
     }
 
-    fn like_text(raw: &str, text: &str) -> bool {
-        like(
-            &pattern(raw),
-            &text.to_lowercase().chars().collect::<Vec<_>>(),
-        )
+    fn like_matches(raw: &str, text: &str) -> bool {
+        like_text(&pattern(raw), text)
     }
 
     #[test]
     fn like_handles_wildcards_escapes_and_case() {
-        assert!(like_text("acme%", "ACME Corp"));
-        assert!(like_text("%corp", "Acme Corp"));
-        assert!(like_text("%me c%", "Acme Corp"));
-        assert!(like_text("a_me", "Acme"));
-        assert!(!like_text("a_me", "Acmee"));
-        assert!(like_text("%a%b%c%", "xaxxbxxcx"));
-        assert!(!like_text("%a%b%c", "xaxxbxxcx"));
-        assert!(like_text(r"50\%", "50%"));
-        assert!(!like_text(r"50\%", "500"));
-        assert!(like_text(r"a\_b", "a_b"));
-        assert!(!like_text(r"a\_b", "axb"));
-        assert!(like_text(r"O\'B%", "O'Brien"));
-        assert!(like_text("%", ""));
+        assert!(like_matches("acme%", "ACME Corp"));
+        assert!(like_matches("%corp", "Acme Corp"));
+        assert!(like_matches("%me c%", "Acme Corp"));
+        assert!(like_matches("a_me", "Acme"));
+        assert!(!like_matches("a_me", "Acmee"));
+        assert!(like_matches("%a%b%c%", "xaxxbxxcx"));
+        assert!(!like_matches("%a%b%c", "xaxxbxxcx"));
+        assert!(like_matches(r"50\%", "50%"));
+        assert!(!like_matches(r"50\%", "500"));
+        assert!(like_matches(r"a\_b", "a_b"));
+        assert!(!like_matches(r"a\_b", "axb"));
+        assert!(like_matches(r"O\'B%", "O'Brien"));
+        assert!(like_matches("%", ""));
+        assert!(
+            like_matches("é%", "École"),
+            "non-ASCII text takes the char path"
+        );
+        assert!(
+            like_matches("%x", &format!("{}x", "a".repeat(300))),
+            "long text takes the char path"
+        );
+        assert!(
+            like_matches("é%", "École"),
+            "non-ASCII text takes the char path"
+        );
+        assert!(
+            like_matches("%x", &format!("{}x", "a".repeat(300))),
+            "long text takes the char path"
+        );
     }
 
     #[test]

@@ -47,6 +47,7 @@ mod lexer;
 mod output;
 mod parser;
 mod plan;
+mod sort;
 
 pub use eval::{execute, QueryResult};
 pub use output::Row;

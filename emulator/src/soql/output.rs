@@ -1,44 +1,60 @@
 //! Result rows and how they render: REST JSON records and Bulk CSV cells.
 //!
-//! A [`Row`] keeps only what rendering needs — the id of every node's record (for the
-//! `attributes.url` of the record and of each nested parent, null when the lookup is
-//! empty) followed by the selected values — because REST query cursors hold up to
-//! hundreds of thousands of rows between pages. Field names and nesting come from the
-//! [`Prepared`] query at render time.
+//! A [`Row`] is the evaluated row itself: only the fields the query names, copied once
+//! from the queried record, plus shared references to its parents' few fields — cheap to
+//! keep, since REST query cursors hold up to hundreds of thousands of rows between pages.
+//! Field names and nesting come from the [`Prepared`] query at render time.
 
-use super::eval::Working;
 use super::filter::Source;
-use super::plan::{OutEntry, Prepared, Shape};
+use super::plan::{OutEntry, Prepared, Shape, Slot};
 use crate::values;
 use serde_json::{json, Map, Value};
+use std::sync::Arc;
 
-/// One result row. Render it with the [`Prepared`] query that produced it.
+/// One result row: the values the query reads from the queried record (node 0, its `Id`
+/// first) and from each parent node (`None` when the lookup is empty). Parents are shared
+/// between the rows that have the same parent. Render a row with the [`Prepared`] query
+/// that produced it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
-    /// Records: node ids, then selected values. Aggregates: one value per column.
-    cells: Box<[Value]>,
+    /// Node 0's values; for aggregate rows, one value per column.
+    base: Box<[Value]>,
+    /// `parents[k - 1]` holds node `k`; empty until parents are resolved.
+    parents: Vec<Option<Arc<[Value]>>>,
 }
 
 impl Row {
-    pub(super) fn from_working(prepared: &Prepared, working: &Working) -> Row {
-        let ids = (0..prepared.nodes.len()).map(|node| {
-            working
-                .node(node)
-                .map_or(Value::Null, |values| values[0].clone())
-        });
-        let selected = prepared
-            .select
-            .iter()
-            .map(|&slot| working.value(slot).cloned().unwrap_or(Value::Null));
+    pub(super) fn new(base: Box<[Value]>) -> Row {
         Row {
-            cells: ids.chain(selected).collect(),
+            base,
+            parents: Vec::new(),
         }
     }
 
     pub(super) fn aggregate(counts: impl Iterator<Item = usize>) -> Row {
-        Row {
-            cells: counts.map(Value::from).collect(),
+        Row::new(counts.map(Value::from).collect())
+    }
+
+    /// The copied fields of `node`, `None` when that parent record is absent.
+    pub(super) fn node(&self, node: usize) -> Option<&[Value]> {
+        if node == 0 {
+            Some(&self.base)
+        } else {
+            self.parents.get(node - 1)?.as_deref()
         }
+    }
+
+    /// Sets the parent nodes (`parents[k - 1]` for node `k`).
+    pub(super) fn set_parents(&mut self, parents: Vec<Option<Arc<[Value]>>>) {
+        self.parents = parents;
+    }
+
+    pub(super) fn set_parent(&mut self, node: usize, values: Option<Arc<[Value]>>) {
+        self.parents[node - 1] = values;
+    }
+
+    fn selected(&self, slot: Slot) -> &Value {
+        self.value(slot).unwrap_or(&Value::Null)
     }
 
     /// The row as a REST record: `attributes {type, url}`, then the selected fields in
@@ -48,14 +64,14 @@ impl Row {
         let mut map = Map::new();
         if prepared.shape == Shape::Aggregate {
             map.insert("attributes".into(), json!({"type": "AggregateResult"}));
-            for (name, value) in prepared.columns.iter().zip(self.cells.iter()) {
+            for (name, value) in prepared.columns.iter().zip(self.base.iter()) {
                 map.insert(name.clone(), value.clone());
             }
             return map;
         }
         map.insert(
             "attributes".into(),
-            attributes(&prepared.nodes[0].object, &self.cells[0], api_version),
+            attributes(&prepared.nodes[0].object, &self.base[0], api_version),
         );
         self.render(prepared, &prepared.output, &mut map, api_version);
         map
@@ -68,28 +84,31 @@ impl Row {
         map: &mut Map<String, Value>,
         api_version: &str,
     ) {
-        let selected = &self.cells[prepared.nodes.len()..];
         for entry in entries {
             match entry {
                 OutEntry::Field { name, column } => {
-                    map.insert(name.clone(), selected[*column].clone());
+                    map.insert(
+                        name.clone(),
+                        self.selected(prepared.select[*column]).clone(),
+                    );
                 }
                 OutEntry::Parent {
                     name,
                     node,
                     entries,
                 } => {
-                    let id = &self.cells[*node];
-                    let value = if id.is_null() {
-                        Value::Null
-                    } else {
-                        let mut parent = Map::new();
-                        parent.insert(
-                            "attributes".into(),
-                            attributes(&prepared.nodes[*node].object, id, api_version),
-                        );
-                        self.render(prepared, entries, &mut parent, api_version);
-                        Value::Object(parent)
+                    let value = match self.node(*node) {
+                        Some(values) => {
+                            let object = &prepared.nodes[*node].object;
+                            let mut parent = Map::new();
+                            parent.insert(
+                                "attributes".into(),
+                                attributes(object, &values[0], api_version),
+                            );
+                            self.render(prepared, entries, &mut parent, api_version);
+                            Value::Object(parent)
+                        }
+                        None => Value::Null,
                     };
                     map.insert(name.clone(), value);
                 }
@@ -101,19 +120,123 @@ impl Row {
     /// datetimes with `Z`).
     pub fn csv_cells(&self, prepared: &Prepared) -> Vec<String> {
         if prepared.shape == Shape::Aggregate {
-            return self.cells.iter().map(|v| values::to_csv(v, None)).collect();
+            return self.base.iter().map(|v| values::to_csv(v, None)).collect();
         }
-        let selected = &self.cells[prepared.nodes.len()..];
-        prepared
-            .select
-            .iter()
-            .zip(selected.iter())
-            .map(|(slot, value)| values::to_csv(value, Some(slot.field_type)))
-            .collect()
+        let cell = |slot: &Slot| values::to_csv(self.selected(*slot), Some(slot.field_type));
+        prepared.select.iter().map(cell).collect()
+    }
+}
+
+impl Source for Row {
+    fn value(&self, slot: Slot) -> Option<&Value> {
+        self.node(slot.node).map(|values| &values[slot.column])
     }
 }
 
 fn attributes(object: &str, id: &Value, api_version: &str) -> Value {
     let id = id.as_str().unwrap_or_default();
     json!({"type": object, "url": format!("/services/data/v{api_version}/sobjects/{object}/{id}")})
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::soql::fixture;
+    use crate::soql::{execute, prepare_on, Prepared, QueryResult};
+    use serde_json::json;
+
+    fn run(org: &fixture::Org, soql: &str) -> (Prepared, QueryResult) {
+        let prepared = prepare_on(org.store.schema(), soql, fixture::today()).unwrap();
+        let result = execute(&org.store, &prepared, false).unwrap();
+        (prepared, result)
+    }
+
+    #[test]
+    fn records_render_with_attributes_canonical_names_and_nested_parents() {
+        let org = fixture::org();
+        let (prepared, result) = run(
+            &org,
+            "select lastname, account.owner.email, ID, account.name from contact order by lastname",
+        );
+        let records: Vec<_> = result
+            .rows
+            .iter()
+            .map(|r| serde_json::Value::Object(r.to_json(&prepared, "59.0")))
+            .collect();
+        let brown = &records[0];
+        assert_eq!(brown["attributes"]["type"], "Contact");
+        assert_eq!(
+            brown["attributes"]["url"],
+            format!("/services/data/v59.0/sobjects/Contact/{}", org.brown)
+        );
+        assert_eq!(brown["Account"], serde_json::Value::Null);
+        let smith = &records[2];
+        let account = &smith["Account"];
+        assert_eq!(
+            account["attributes"],
+            json!({"type": "Account", "url": format!("/services/data/v59.0/sobjects/Account/{}", org.acme)})
+        );
+        assert_eq!(account["Name"], "Acme");
+        assert_eq!(account["Owner"]["attributes"]["type"], "User");
+        assert_eq!(account["Owner"]["Email"], "ada@example.com");
+        let keys: Vec<_> = smith.as_object().unwrap().keys().cloned().collect();
+        assert_eq!(keys, ["attributes", "LastName", "Account", "Id"]);
+        let account_keys: Vec<_> = account.as_object().unwrap().keys().cloned().collect();
+        assert_eq!(account_keys, ["attributes", "Owner", "Name"]);
+        assert_eq!(smith["Id"], org.smith.as_str());
+    }
+
+    #[test]
+    fn empty_grandparents_render_as_null_inside_their_parent() {
+        let org = fixture::org();
+        let (prepared, result) = run(
+            &org,
+            "SELECT Name, Parent.Name, Parent.Parent.Name FROM Account WHERE Name = 'Globex'",
+        );
+        let record = serde_json::Value::Object(result.rows[0].to_json(&prepared, "60.0"));
+        assert_eq!(record["Parent"]["Name"], "Acme");
+        assert_eq!(record["Parent"]["Parent"], serde_json::Value::Null);
+    }
+
+    #[test]
+    fn csv_cells_follow_the_columns_with_bulk_formats() {
+        let org = fixture::org();
+        let (prepared, result) = run(&org, "SELECT Name, Last_Seen__c, NumberOfEmployees, AnnualRevenue, Owner.Email, IsDeleted FROM Account LIMIT 2");
+        assert_eq!(
+            prepared.columns(),
+            [
+                "Name",
+                "Last_Seen__c",
+                "NumberOfEmployees",
+                "AnnualRevenue",
+                "Owner.Email",
+                "IsDeleted"
+            ]
+        );
+        assert_eq!(
+            result.rows[0].csv_cells(&prepared),
+            [
+                "Acme",
+                "2024-05-15T10:00:00.000Z",
+                "100",
+                "5000000.5",
+                "ada@example.com",
+                "false"
+            ]
+        );
+        assert_eq!(result.rows[1].csv_cells(&prepared)[2], "");
+    }
+
+    #[test]
+    fn aggregate_rows_are_aggregate_results() {
+        let org = fixture::org();
+        let (prepared, result) = run(
+            &org,
+            "SELECT COUNT(Id) n, COUNT(NumberOfEmployees) FROM Account",
+        );
+        let record = serde_json::Value::Object(result.rows[0].to_json(&prepared, "59.0"));
+        assert_eq!(
+            record,
+            json!({"attributes": {"type": "AggregateResult"}, "n": 4, "expr1": 3})
+        );
+    }
 }
