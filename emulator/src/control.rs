@@ -33,13 +33,17 @@ pub fn router() -> Router<AppState> {
         .route("/__emulator/expire-sessions", post(expire_sessions))
         .route("/__emulator/limits", get(get_limits).put(put_limits))
         .route("/__emulator/faults", get(get_faults).put(put_faults))
-        .route("/__emulator/load", post(load).layer(DefaultBodyLimit::max(MAX_LOAD_BYTES)))
+        .route(
+            "/__emulator/load",
+            post(load).layer(DefaultBodyLimit::max(MAX_LOAD_BYTES)),
+        )
         .route("/__emulator/config", get(config))
 }
 
 /// The `GET /__emulator/stats` document.
 pub fn stats_snapshot(org: &Org) -> Value {
-    org.stats.snapshot(org.store.counts(), org.bulk.counts_by_state())
+    org.stats
+        .snapshot(org.store.counts(), org.bulk.counts_by_state())
 }
 
 /// A control request that cannot be carried out.
@@ -82,20 +86,28 @@ async fn get_limits(State(app): State<AppState>) -> Json<Limits> {
 }
 
 /// Applies a partial update: only the keys given change; unknown keys or wrong types → 400.
-async fn put_limits(State(app): State<AppState>, body: Bytes) -> Result<Json<Limits>, ControlError> {
+async fn put_limits(
+    State(app): State<AppState>,
+    body: Bytes,
+) -> Result<Json<Limits>, ControlError> {
     let patch: Map<String, Value> = parse(&body)?;
     let mut limits = app.limits.write();
-    let Value::Object(mut current) = serde_json::to_value(&*limits).map_err(|e| ControlError(e.to_string()))? else {
+    let Value::Object(mut current) =
+        serde_json::to_value(&*limits).map_err(|e| ControlError(e.to_string()))?
+    else {
         return Err(ControlError("limits are not an object".into()));
     };
     for (key, value) in patch {
         if !current.contains_key(&key) {
             let known: Vec<&String> = current.keys().collect();
-            return Err(ControlError(format!("unknown limit '{key}' (known: {known:?})")));
+            return Err(ControlError(format!(
+                "unknown limit '{key}' (known: {known:?})"
+            )));
         }
         current.insert(key, value);
     }
-    let updated: Limits = serde_json::from_value(Value::Object(current)).map_err(|e| ControlError(format!("invalid limits: {e}")))?;
+    let updated: Limits = serde_json::from_value(Value::Object(current))
+        .map_err(|e| ControlError(format!("invalid limits: {e}")))?;
     *limits = updated.clone();
     Ok(Json(updated))
 }
@@ -104,9 +116,14 @@ async fn get_faults(State(app): State<AppState>) -> Json<FaultConfig> {
     Json(app.faults.config())
 }
 
-async fn put_faults(State(app): State<AppState>, body: Bytes) -> Result<Json<FaultConfig>, ControlError> {
+async fn put_faults(
+    State(app): State<AppState>,
+    body: Bytes,
+) -> Result<Json<FaultConfig>, ControlError> {
     let config: FaultConfig = parse(&body)?;
-    app.faults.set(config).map_err(|e| ControlError(e.to_string()))?;
+    app.faults
+        .set(config)
+        .map_err(|e| ControlError(e.to_string()))?;
     Ok(Json(app.faults.config()))
 }
 
@@ -121,21 +138,33 @@ struct Load {
 /// each one like an sObject Collections result.
 async fn load(State(app): State<AppState>, body: Bytes) -> Result<Json<Value>, ControlError> {
     let load: Load = parse(&body)?;
-    let object = app.store.schema().object(&load.object).ok_or_else(|| ControlError(format!("unknown object '{}'", load.object)))?;
+    let object = app
+        .store
+        .schema()
+        .object(&load.object)
+        .ok_or_else(|| ControlError(format!("unknown object '{}'", load.object)))?;
     let mut created = 0;
     let results: Vec<Value> = load
         .records
         .iter()
-        .map(|record| match app.store.changes_from_json(object, record, WriteMode::Insert).and_then(|changes| app.store.insert(object, changes)) {
-            Ok(id) => {
-                created += 1;
-                json!({"id": id, "success": true, "errors": []})
+        .map(|record| {
+            match app
+                .store
+                .changes_from_json(object, record, WriteMode::Insert)
+                .and_then(|changes| app.store.insert(object, changes))
+            {
+                Ok(id) => {
+                    created += 1;
+                    json!({"id": id, "success": true, "errors": []})
+                }
+                Err(error) => json!({"id": null, "success": false, "errors": [error_json(&error)]}),
             }
-            Err(error) => json!({"id": null, "success": false, "errors": [error_json(&error)]}),
         })
         .collect();
     let failed = results.len() - created;
-    Ok(Json(json!({"object": object.name, "created": created, "failed": failed, "results": results})))
+    Ok(Json(
+        json!({"object": object.name, "created": created, "failed": failed, "results": results}),
+    ))
 }
 
 /// The configuration in force, secrets redacted, current limits and fault rules.

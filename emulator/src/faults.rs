@@ -52,7 +52,9 @@ impl Effect {
             "timeout" => Effect::Timeout,
             "expire-session" => Effect::ExpireSession,
             "bulk-fail" => Effect::BulkFail,
-            other => Effect::Delay(Duration::from_millis(other.strip_prefix("delay:")?.parse().ok()?)),
+            other => Effect::Delay(Duration::from_millis(
+                other.strip_prefix("delay:")?.parse().ok()?,
+            )),
         };
         Some(effect)
     }
@@ -106,12 +108,24 @@ impl Rule {
             if value.is_finite() && value >= 0.0 {
                 Ok(Duration::from_secs_f64(value))
             } else {
-                Err(fail(format!("{name} {value} is not a non-negative number of seconds")))
+                Err(fail(format!(
+                    "{name} {value} is not a non-negative number of seconds"
+                )))
             }
         };
         let starts = seconds(rule.after_s, "after_s")?;
-        let ends = rule.for_s.map(|for_s| seconds(for_s, "for_s")).transpose()?.map(|length| starts + length);
-        Ok(Rule { route, share: rule.share, effect, starts, ends })
+        let ends = rule
+            .for_s
+            .map(|for_s| seconds(for_s, "for_s"))
+            .transpose()?
+            .map(|length| starts + length);
+        Ok(Rule {
+            route,
+            share: rule.share,
+            effect,
+            starts,
+            ends,
+        })
     }
 
     fn applies(&self, family: Family, since_set: Duration) -> bool {
@@ -123,7 +137,12 @@ impl Rule {
 
 /// Validates every rule of a fault config.
 fn compile(config: &FaultConfig) -> Result<Vec<Rule>, FaultError> {
-    config.rules.iter().enumerate().map(|(i, rule)| Rule::compile(i, rule)).collect()
+    config
+        .rules
+        .iter()
+        .enumerate()
+        .map(|(i, rule)| Rule::compile(i, rule))
+        .collect()
 }
 
 /// Checks a fault config without installing it (used at start-up to reject a bad file).
@@ -141,14 +160,22 @@ struct Active {
 impl Active {
     fn new(config: FaultConfig, rules: Vec<Rule>) -> Self {
         let rng = StdRng::seed_from_u64(config.seed);
-        Active { config, rules, rng, set_at: Instant::now() }
+        Active {
+            config,
+            rules,
+            rng,
+            set_at: Instant::now(),
+        }
     }
 
     /// Draws for each applicable rule `wanted` accepts; returns the first hit.
     fn draw(&mut self, family: Family, wanted: impl Fn(Effect) -> bool) -> Option<Effect> {
         let since_set = self.set_at.elapsed();
         for rule in &self.rules {
-            if wanted(rule.effect) && rule.applies(family, since_set) && self.rng.random::<f64>() < rule.share {
+            if wanted(rule.effect)
+                && rule.applies(family, since_set)
+                && self.rng.random::<f64>() < rule.share
+            {
                 return Some(rule.effect);
             }
         }
@@ -171,7 +198,10 @@ impl Faults {
             tracing::error!(%error, "ignoring invalid fault rules");
             Vec::new()
         });
-        Faults { armed: AtomicBool::new(!rules.is_empty()), active: Mutex::new(Active::new(config, rules)) }
+        Faults {
+            armed: AtomicBool::new(!rules.is_empty()),
+            active: Mutex::new(Active::new(config, rules)),
+        }
     }
 
     /// Replaces the rules and reseeds; windows restart from now. An empty list clears.
@@ -211,7 +241,12 @@ impl Faults {
     /// Whether the Bulk job about to be processed should fail (`bulk-fail` rules on `bulk`
     /// or `*`).
     pub fn bulk_job_fails(&self) -> bool {
-        self.armed.load(Ordering::Acquire) && self.active.lock().draw(Family::Bulk, |e| e == Effect::BulkFail).is_some()
+        self.armed.load(Ordering::Acquire)
+            && self
+                .active
+                .lock()
+                .draw(Family::Bulk, |e| e == Effect::BulkFail)
+                .is_some()
     }
 }
 
@@ -220,7 +255,13 @@ mod tests {
     use super::*;
 
     fn rule(route: &str, share: f64, effect: &str) -> FaultRule {
-        FaultRule { route: route.into(), share, effect: effect.into(), after_s: 0.0, for_s: None }
+        FaultRule {
+            route: route.into(),
+            share,
+            effect: effect.into(),
+            after_s: 0.0,
+            for_s: None,
+        }
     }
 
     fn config(seed: u64, rules: Vec<FaultRule>) -> FaultConfig {
@@ -228,16 +269,25 @@ mod tests {
     }
 
     fn pattern(faults: &Faults, n: usize) -> Vec<bool> {
-        (0..n).map(|_| faults.pick(Family::Query).is_some()).collect()
+        (0..n)
+            .map(|_| faults.pick(Family::Query).is_some())
+            .collect()
     }
 
     #[test]
     fn effects_parse_and_unknown_ones_are_rejected() {
-        assert_eq!(Effect::parse("delay:250"), Some(Effect::Delay(Duration::from_millis(250))));
+        assert_eq!(
+            Effect::parse("delay:250"),
+            Some(Effect::Delay(Duration::from_millis(250)))
+        );
         assert_eq!(Effect::parse("503"), Some(Effect::Unavailable));
         assert_eq!(Effect::parse("delay:abc"), None);
         assert_eq!(Effect::parse("404"), None);
-        let error = validate(&config(1, vec![rule("*", 0.5, "503"), rule("query", 0.5, "explode")])).unwrap_err();
+        let error = validate(&config(
+            1,
+            vec![rule("*", 0.5, "503"), rule("query", 0.5, "explode")],
+        ))
+        .unwrap_err();
         assert_eq!(error.index, 1);
         assert!(error.problem.contains("explode"));
         assert!(validate(&config(1, vec![rule("soap", 0.5, "503")])).is_err());
@@ -261,10 +311,16 @@ mod tests {
         let faults = Faults::new(config(1, vec![rule("bulk", 1.0, "500")]));
         assert_eq!(faults.pick(Family::Query), None);
         assert_eq!(faults.pick(Family::Bulk), Some(Effect::ServerError));
-        let later = FaultRule { after_s: 3600.0, ..rule("*", 1.0, "503") };
+        let later = FaultRule {
+            after_s: 3600.0,
+            ..rule("*", 1.0, "503")
+        };
         faults.set(config(1, vec![later])).unwrap();
         assert_eq!(faults.pick(Family::Query), None);
-        let over = FaultRule { for_s: Some(0.0), ..rule("*", 1.0, "503") };
+        let over = FaultRule {
+            for_s: Some(0.0),
+            ..rule("*", 1.0, "503")
+        };
         faults.set(config(1, vec![over])).unwrap();
         assert_eq!(faults.pick(Family::Query), None);
         faults.clear();
@@ -273,7 +329,13 @@ mod tests {
 
     #[test]
     fn session_expiry_skips_the_token_endpoint_and_bulk_fail_skips_calls() {
-        let faults = Faults::new(config(1, vec![rule("*", 1.0, "expire-session"), rule("*", 1.0, "bulk-fail")]));
+        let faults = Faults::new(config(
+            1,
+            vec![
+                rule("*", 1.0, "expire-session"),
+                rule("*", 1.0, "bulk-fail"),
+            ],
+        ));
         assert_eq!(faults.pick(Family::Token), None);
         assert_eq!(faults.pick(Family::Query), Some(Effect::ExpireSession));
         assert!(faults.bulk_job_fails());

@@ -40,8 +40,15 @@ struct Cli {
 fn load_config(cli: &Cli) -> Result<Config, String> {
     let mut config = match &cli.config {
         Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read config {}: {e}", path.display()))?;
-            Config::from_toml(&text).map_err(|e| format!("invalid config {}: {}", path.display(), e.to_string().trim().replace('\n', " ")))?
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read config {}: {e}", path.display()))?;
+            Config::from_toml(&text).map_err(|e| {
+                format!(
+                    "invalid config {}: {}",
+                    path.display(),
+                    e.to_string().trim().replace('\n', " ")
+                )
+            })?
         }
         None => Config::default(),
     };
@@ -73,7 +80,10 @@ impl StopSignal {
     #[cfg(unix)]
     fn listen() -> std::io::Result<Self> {
         use tokio::signal::unix::{signal, SignalKind};
-        Ok(StopSignal { term: signal(SignalKind::terminate())?, interrupt: signal(SignalKind::interrupt())? })
+        Ok(StopSignal {
+            term: signal(SignalKind::terminate())?,
+            interrupt: signal(SignalKind::interrupt())?,
+        })
     }
 
     #[cfg(not(unix))]
@@ -99,7 +109,9 @@ impl StopSignal {
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
         .init();
     let cli = Cli::parse();
     let config = match load_config(&cli) {
@@ -113,7 +125,10 @@ async fn main() -> ExitCode {
     };
     if let (Some(path), Some(pem)) = (&cli.tls_cert_out, emulator.ca_pem()) {
         if let Err(error) = std::fs::write(path, pem) {
-            return fail(EXIT_RUNTIME, format!("cannot write {}: {error}", path.display()));
+            return fail(
+                EXIT_RUNTIME,
+                format!("cannot write {}: {error}", path.display()),
+            );
         }
     }
     let stop = match StopSignal::listen() {

@@ -7,7 +7,9 @@
 //! trust the CA PEM (`--tls-cert-out`, [`crate::Emulator::ca_pem`]). Keys live only in
 //! memory and die with the process.
 
-use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair, KeyUsagePurpose};
+use rcgen::{
+    BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair, KeyUsagePurpose,
+};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use std::sync::Arc;
 
@@ -32,16 +34,29 @@ pub struct TlsIdentity {
 pub fn generate(host: &str) -> Result<TlsIdentity, TlsError> {
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).map_err(tls_error)?;
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params.distinguished_name.push(DnType::CommonName, "sfscale-emulator local CA");
-    ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
-    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().map_err(tls_error)?).map_err(tls_error)?;
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "sfscale-emulator local CA");
+    ca_params.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().map_err(tls_error)?)
+        .map_err(tls_error)?;
 
-    let mut names = vec!["localhost".to_string(), "127.0.0.1".to_string(), "::1".to_string()];
+    let mut names = vec![
+        "localhost".to_string(),
+        "127.0.0.1".to_string(),
+        "::1".to_string(),
+    ];
     if !names.iter().any(|n| n == host) && !host.is_empty() && host != "0.0.0.0" && host != "::" {
         names.push(host.to_string());
     }
     let mut leaf_params = CertificateParams::new(names).map_err(tls_error)?;
-    leaf_params.distinguished_name.push(DnType::CommonName, "sfscale-emulator");
+    leaf_params
+        .distinguished_name
+        .push(DnType::CommonName, "sfscale-emulator");
     let leaf_key = KeyPair::generate().map_err(tls_error)?;
     let leaf = leaf_params.signed_by(&leaf_key, &ca).map_err(tls_error)?;
 
@@ -55,7 +70,10 @@ pub fn generate(host: &str) -> Result<TlsIdentity, TlsError> {
         .with_single_cert(chain, key)
         .map_err(tls_error)?;
     server_config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    Ok(TlsIdentity { ca_pem: ca.pem(), server_config: Arc::new(server_config) })
+    Ok(TlsIdentity {
+        ca_pem: ca.pem(),
+        server_config: Arc::new(server_config),
+    })
 }
 
 #[cfg(test)]

@@ -17,12 +17,25 @@ fn rules(seed: u64, rules: Value) -> Value {
 async fn a_503_brownout_answers_server_unavailable_and_still_counts_the_call() {
     let emu = Emu::start().await;
     let token = emu.token().await;
-    emu.set_faults(rules(1, json!([{"route": "limits", "share": 1.0, "effect": "503"}]))).await;
+    emu.set_faults(rules(
+        1,
+        json!([{"route": "limits", "share": 1.0, "effect": "503"}]),
+    ))
+    .await;
     let answer = emu.get(&token, "limits").await;
     assert_eq!(answer.status, 503);
-    assert_eq!(answer.body, json!([{"message": "Server too busy. Please try again later.", "errorCode": "SERVER_UNAVAILABLE", "fields": []}]));
-    assert!(answer.header("sforce-limit-info").starts_with("api-usage=1/"));
-    assert_ne!(emu.get(&token, "sobjects").await.status / 100, 5, "other routes are untouched");
+    assert_eq!(
+        answer.body,
+        json!([{"message": "Server too busy. Please try again later.", "errorCode": "SERVER_UNAVAILABLE", "fields": []}])
+    );
+    assert!(answer
+        .header("sforce-limit-info")
+        .starts_with("api-usage=1/"));
+    assert_ne!(
+        emu.get(&token, "sobjects").await.status / 100,
+        5,
+        "other routes are untouched"
+    );
     let stats = emu.stats().await;
     assert_eq!(stats["faults_injected"]["503"], 1);
     assert_eq!(stats["errors_by_code"]["SERVER_UNAVAILABLE"], 1);
@@ -33,9 +46,16 @@ async fn a_503_brownout_answers_server_unavailable_and_still_counts_the_call() {
 async fn a_500_answers_unknown_exception() {
     let emu = Emu::start().await;
     let token = emu.token().await;
-    emu.set_faults(rules(1, json!([{"route": "*", "share": 1.0, "effect": "500"}]))).await;
+    emu.set_faults(rules(
+        1,
+        json!([{"route": "*", "share": 1.0, "effect": "500"}]),
+    ))
+    .await;
     let answer = emu.get(&token, "limits").await;
-    assert_eq!((answer.status, answer.error_code()), (500, "UNKNOWN_EXCEPTION"));
+    assert_eq!(
+        (answer.status, answer.error_code()),
+        (500, "UNKNOWN_EXCEPTION")
+    );
     assert_eq!(emu.stats().await["faults_injected"]["500"], 1);
 }
 
@@ -43,20 +63,42 @@ async fn a_500_answers_unknown_exception() {
 async fn reset_drops_the_connection_without_an_answer() {
     let emu = Emu::start().await;
     let token = emu.token().await;
-    emu.set_faults(rules(1, json!([{"route": "limits", "share": 1.0, "effect": "reset"}]))).await;
-    let error = emu.http.get(emu.url("limits")).bearer_auth(&token).send().await.expect_err("no response");
+    emu.set_faults(rules(
+        1,
+        json!([{"route": "limits", "share": 1.0, "effect": "reset"}]),
+    ))
+    .await;
+    let error = emu
+        .http
+        .get(emu.url("limits"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect_err("no response");
     assert!(!error.is_timeout() && !error.is_status(), "{error:?}");
     assert_eq!(emu.stats().await["faults_injected"]["reset"], 1);
     emu.set_faults(rules(1, json!([]))).await;
-    assert_eq!(emu.get(&token, "limits").await.status, 200, "the server keeps serving");
+    assert_eq!(
+        emu.get(&token, "limits").await.status,
+        200,
+        "the server keeps serving"
+    );
 }
 
 #[tokio::test]
 async fn timeout_holds_the_call_until_the_client_gives_up() {
     let emu = Emu::start().await;
     let token = emu.token().await;
-    emu.set_faults(rules(1, json!([{"route": "limits", "share": 1.0, "effect": "timeout"}]))).await;
-    let impatient = emu.http.get(emu.url("limits")).bearer_auth(&token).timeout(Duration::from_millis(300));
+    emu.set_faults(rules(
+        1,
+        json!([{"route": "limits", "share": 1.0, "effect": "timeout"}]),
+    ))
+    .await;
+    let impatient = emu
+        .http
+        .get(emu.url("limits"))
+        .bearer_auth(&token)
+        .timeout(Duration::from_millis(300));
     let error = impatient.send().await.expect_err("no answer in time");
     assert!(error.is_timeout(), "{error:?}");
     let stats = emu.stats().await;
@@ -68,7 +110,11 @@ async fn timeout_holds_the_call_until_the_client_gives_up() {
 async fn delay_answers_normally() {
     let emu = Emu::start().await;
     let token = emu.token().await;
-    emu.set_faults(rules(1, json!([{"route": "limits", "share": 1.0, "effect": "delay:30"}]))).await;
+    emu.set_faults(rules(
+        1,
+        json!([{"route": "limits", "share": 1.0, "effect": "delay:30"}]),
+    ))
+    .await;
     let answer = emu.get(&token, "limits").await;
     assert_eq!(answer.status, 200);
     assert!(answer.body["DailyApiRequests"].is_object());
@@ -80,20 +126,42 @@ async fn expire_session_ends_the_callers_session() {
     let emu = Emu::start().await;
     let token = emu.token().await;
     let other = emu.token().await;
-    emu.set_faults(rules(1, json!([{"route": "limits", "share": 1.0, "effect": "expire-session"}]))).await;
+    emu.set_faults(rules(
+        1,
+        json!([{"route": "limits", "share": 1.0, "effect": "expire-session"}]),
+    ))
+    .await;
     let answer = emu.get(&token, "limits").await;
-    assert_eq!((answer.status, answer.error_code()), (401, "INVALID_SESSION_ID"));
+    assert_eq!(
+        (answer.status, answer.error_code()),
+        (401, "INVALID_SESSION_ID")
+    );
     emu.set_faults(rules(1, json!([]))).await;
-    assert_eq!(emu.get(&token, "limits").await.status, 401, "the session stays expired");
-    assert_eq!(emu.get(&other, "limits").await.status, 200, "other sessions live on");
+    assert_eq!(
+        emu.get(&token, "limits").await.status,
+        401,
+        "the session stays expired"
+    );
+    assert_eq!(
+        emu.get(&other, "limits").await.status,
+        200,
+        "other sessions live on"
+    );
     let grant = emu.grant(&password_form()).await;
-    assert_eq!(grant.status, 200, "expire-session never hits the token endpoint");
+    assert_eq!(
+        grant.status, 200,
+        "expire-session never hits the token endpoint"
+    );
 }
 
 #[tokio::test]
 async fn token_endpoint_faults_use_the_oauth_error_shape() {
     let emu = Emu::start().await;
-    emu.set_faults(rules(1, json!([{"route": "token", "share": 1.0, "effect": "503"}]))).await;
+    emu.set_faults(rules(
+        1,
+        json!([{"route": "token", "share": 1.0, "effect": "503"}]),
+    ))
+    .await;
     let answer = emu.grant(&password_form()).await;
     assert_eq!(answer.status, 503);
     assert_eq!(answer.body["error"], "temporarily_unavailable");
@@ -103,7 +171,11 @@ async fn token_endpoint_faults_use_the_oauth_error_shape() {
 }
 
 async fn fault_pattern(emu: &Emu, token: &str, seed: u64) -> Vec<u16> {
-    emu.set_faults(rules(seed, json!([{"route": "limits", "share": 0.4, "effect": "503"}]))).await;
+    emu.set_faults(rules(
+        seed,
+        json!([{"route": "limits", "share": 0.4, "effect": "503"}]),
+    ))
+    .await;
     let mut statuses = Vec::new();
     for _ in 0..40 {
         statuses.push(emu.get(token, "limits").await.status);
@@ -122,26 +194,66 @@ async fn the_same_seed_fails_the_same_calls() {
     assert_ne!(first, other);
     let failed = first.iter().filter(|s| **s == 503).count();
     assert!((4..=30).contains(&failed), "{failed} of 40 at share 0.4");
-    assert_eq!(emu.stats().await["faults_injected"]["503"], (first.iter().chain(&again).chain(&other).filter(|s| **s == 503).count()));
+    assert_eq!(
+        emu.stats().await["faults_injected"]["503"],
+        (first
+            .iter()
+            .chain(&again)
+            .chain(&other)
+            .filter(|s| **s == 503)
+            .count())
+    );
 }
 
 #[tokio::test]
 async fn rules_apply_only_inside_their_window() {
     let emu = Emu::start().await;
     let token = emu.token().await;
-    emu.set_faults(rules(1, json!([{"route": "*", "share": 1.0, "effect": "503", "after_s": 3600}]))).await;
-    assert_eq!(emu.get(&token, "limits").await.status, 200, "before the window");
-    emu.set_faults(rules(1, json!([{"route": "*", "share": 1.0, "effect": "503", "after_s": 0, "for_s": 0}]))).await;
-    assert_eq!(emu.get(&token, "limits").await.status, 200, "after the window");
-    emu.set_faults(rules(1, json!([{"route": "*", "share": 1.0, "effect": "503", "for_s": 3600}]))).await;
-    assert_eq!(emu.get(&token, "limits").await.status, 503, "inside the window");
+    emu.set_faults(rules(
+        1,
+        json!([{"route": "*", "share": 1.0, "effect": "503", "after_s": 3600}]),
+    ))
+    .await;
+    assert_eq!(
+        emu.get(&token, "limits").await.status,
+        200,
+        "before the window"
+    );
+    emu.set_faults(rules(
+        1,
+        json!([{"route": "*", "share": 1.0, "effect": "503", "after_s": 0, "for_s": 0}]),
+    ))
+    .await;
+    assert_eq!(
+        emu.get(&token, "limits").await.status,
+        200,
+        "after the window"
+    );
+    emu.set_faults(rules(
+        1,
+        json!([{"route": "*", "share": 1.0, "effect": "503", "for_s": 3600}]),
+    ))
+    .await;
+    assert_eq!(
+        emu.get(&token, "limits").await.status,
+        503,
+        "inside the window"
+    );
     assert_eq!(emu.stats().await["faults_injected"]["503"], 1);
 }
 
 #[tokio::test]
 async fn faults_from_the_config_apply_from_the_start() {
-    let faults: FaultConfig = serde_json::from_value(rules(3, json!([{"route": "limits", "share": 1.0, "effect": "500"}]))).unwrap();
-    let emu = Emu::start_with(Config { faults, ..Config::default() }).await;
+    let faults: FaultConfig = serde_json::from_value(rules(
+        3,
+        json!([{"route": "limits", "share": 1.0, "effect": "500"}]),
+    ))
+    .unwrap();
+    let emu = Emu::start_with(Config {
+        faults,
+        ..Config::default()
+    })
+    .await;
     let token = emu.token().await;
     assert_eq!(emu.get(&token, "limits").await.status, 500);
     let shown = emu.control(Method::GET, "faults", None).await;
@@ -153,18 +265,34 @@ async fn faults_from_the_config_apply_from_the_start() {
 async fn bad_rules_are_refused_naming_the_problem() {
     let emu = Emu::start().await;
     let cases = [
-        (json!([{"route": "soap", "share": 0.5, "effect": "503"}]), "soap"),
-        (json!([{"route": "*", "share": 2.0, "effect": "503"}]), "share"),
-        (json!([{"route": "*", "share": 0.5, "effect": "delay:soon"}]), "delay:soon"),
-        (json!([{"route": "*", "share": 0.5, "effect": "503", "for_s": -1}]), "for_s"),
+        (
+            json!([{"route": "soap", "share": 0.5, "effect": "503"}]),
+            "soap",
+        ),
+        (
+            json!([{"route": "*", "share": 2.0, "effect": "503"}]),
+            "share",
+        ),
+        (
+            json!([{"route": "*", "share": 0.5, "effect": "delay:soon"}]),
+            "delay:soon",
+        ),
+        (
+            json!([{"route": "*", "share": 0.5, "effect": "503", "for_s": -1}]),
+            "for_s",
+        ),
         (json!([{"route": "*", "effect": "503"}]), "share"),
     ];
     for (bad, named) in cases {
-        let answer = emu.control(Method::PUT, "faults", Some(rules(1, bad))).await;
+        let answer = emu
+            .control(Method::PUT, "faults", Some(rules(1, bad)))
+            .await;
         assert_eq!(answer.status, 400);
         let error = answer.body["error"].as_str().unwrap();
         assert!(error.contains(named), "{error} should name {named}");
     }
-    let not_json = emu.send(emu.http.put(emu.url("/__emulator/faults")).body("{")).await;
+    let not_json = emu
+        .send(emu.http.put(emu.url("/__emulator/faults")).body("{"))
+        .await;
     assert_eq!(not_json.status, 400);
 }

@@ -14,13 +14,22 @@ async fn daily_allocation_answers_403_at_max_and_stops_counting() {
     for used in 1..=3 {
         let answer = emu.get(&token, "limits").await;
         assert_eq!(answer.status, 200);
-        assert_eq!(answer.header("sforce-limit-info"), format!("api-usage={used}/3; per-app-api-usage={used}/3(appName=sfscale)"));
+        assert_eq!(
+            answer.header("sforce-limit-info"),
+            format!("api-usage={used}/3; per-app-api-usage={used}/3(appName=sfscale)")
+        );
     }
     for path in ["limits", "query?q=SELECT+Id+FROM+Account", "sobjects"] {
         let refused = emu.get(&token, path).await;
         assert_eq!(refused.status, 403, "{path}");
-        assert_eq!(refused.body, json!([{"message": "TotalRequests Limit exceeded.", "errorCode": "REQUEST_LIMIT_EXCEEDED", "fields": []}]));
-        assert_eq!(refused.header("sforce-limit-info"), "api-usage=3/3; per-app-api-usage=3/3(appName=sfscale)");
+        assert_eq!(
+            refused.body,
+            json!([{"message": "TotalRequests Limit exceeded.", "errorCode": "REQUEST_LIMIT_EXCEEDED", "fields": []}])
+        );
+        assert_eq!(
+            refused.header("sforce-limit-info"),
+            "api-usage=3/3; per-app-api-usage=3/3(appName=sfscale)"
+        );
     }
     let stats = emu.stats().await;
     assert_eq!(stats["api_requests"], 3, "refused calls are not used");
@@ -28,7 +37,10 @@ async fn daily_allocation_answers_403_at_max_and_stops_counting() {
 
     emu.set_limits(json!({"daily_api_requests": 5})).await;
     let answer = emu.get(&token, "limits").await;
-    assert_eq!(answer.status, 200, "raising the limit lets calls through again");
+    assert_eq!(
+        answer.status, 200,
+        "raising the limit lets calls through again"
+    );
     assert_eq!(answer.body["DailyApiRequests"]["Remaining"], 1);
 }
 
@@ -52,7 +64,10 @@ async fn developer_edition_reports_its_smaller_allocation() {
     let token = emu.token().await;
     let answer = emu.get(&token, "limits").await;
     assert_eq!(answer.body["DailyApiRequests"]["Max"], 15_000);
-    assert_eq!(answer.header("sforce-limit-info"), "api-usage=1/15000; per-app-api-usage=1/15000(appName=sfscale)");
+    assert_eq!(
+        answer.header("sforce-limit-info"),
+        "api-usage=1/15000; per-app-api-usage=1/15000(appName=sfscale)"
+    );
     let limits = emu.control(reqwest::Method::GET, "limits", None).await;
     assert_eq!(limits.body["long_running_cap"], 5);
 }
@@ -61,9 +76,13 @@ async fn developer_edition_reports_its_smaller_allocation() {
 async fn long_running_calls_are_capped_with_concurrent_requests_errors() {
     let emu = Emu::start().await;
     let token = emu.token().await;
-    emu.set_limits(json!({"long_running_cap": 2, "long_running_after_ms": 20})).await;
+    emu.set_limits(json!({"long_running_cap": 2, "long_running_after_ms": 20}))
+        .await;
     // Every `limits` call takes 1.5 s: long-running by the scaled threshold.
-    emu.set_faults(json!({"seed": 1, "rules": [{"route": "limits", "share": 1.0, "effect": "delay:1500"}]})).await;
+    emu.set_faults(
+        json!({"seed": 1, "rules": [{"route": "limits", "share": 1.0, "effect": "delay:1500"}]}),
+    )
+    .await;
     let slow = (0..2).map(|_| emu.get(&token, "limits"));
     let slow = futures::future::join_all(slow);
     let probe = async {
@@ -73,24 +92,40 @@ async fn long_running_calls_are_capped_with_concurrent_requests_errors() {
         (refused, stats)
     };
     let (slow, (refused, during)) = tokio::join!(slow, probe);
-    assert!(slow.iter().all(|a| a.status == 200), "the slow calls themselves succeed");
+    assert!(
+        slow.iter().all(|a| a.status == 200),
+        "the slow calls themselves succeed"
+    );
     assert_eq!(refused.status, 403);
     assert_eq!(refused.error_code(), "REQUEST_LIMIT_EXCEEDED");
-    assert_eq!(refused.message(), "ConcurrentRequests (Concurrent API Requests) Limit exceeded.");
-    assert_eq!(during["api_requests"], 2, "the refused call was not counted");
+    assert_eq!(
+        refused.message(),
+        "ConcurrentRequests (Concurrent API Requests) Limit exceeded."
+    );
+    assert_eq!(
+        during["api_requests"], 2,
+        "the refused call was not counted"
+    );
 
     let after = emu.stats().await;
     assert_eq!(after["long_running"], 0);
     assert_eq!(after["peak_long_running"], 2, "never above the cap");
     assert!(after["peak_in_flight"].as_u64().unwrap() >= 3);
-    assert_eq!(emu.get(&token, &format!("/services/data/{V}/")).await.status, 200, "the cap clears when the slow calls end");
+    assert_eq!(
+        emu.get(&token, &format!("/services/data/{V}/"))
+            .await
+            .status,
+        200,
+        "the cap clears when the slow calls end"
+    );
 }
 
 #[tokio::test]
 async fn short_calls_are_not_limited_by_the_long_running_cap() {
     let emu = Emu::start().await;
     let token = emu.token().await;
-    emu.set_limits(json!({"long_running_cap": 1, "long_running_after_ms": 60_000})).await;
+    emu.set_limits(json!({"long_running_cap": 1, "long_running_after_ms": 60_000}))
+        .await;
     let calls = (0..20).map(|_| emu.get(&token, "limits"));
     let answers = futures::future::join_all(calls).await;
     assert!(answers.iter().all(|a| a.status == 200));

@@ -19,7 +19,9 @@ async fn version_list_needs_no_session_is_not_counted_and_has_no_limit_header() 
         assert_eq!(answer.header("sforce-limit-info"), "");
         let versions = answer.body.as_array().unwrap();
         assert_eq!(versions.first().unwrap()["version"], "20.0");
-        assert!(versions.contains(&json!({"label": "Winter '24", "url": "/services/data/v59.0", "version": "59.0"})));
+        assert!(versions.contains(
+            &json!({"label": "Winter '24", "url": "/services/data/v59.0", "version": "59.0"})
+        ));
         assert_eq!(versions.last().unwrap()["version"], "66.0");
     }
     assert_eq!(emu.stats().await["api_requests"], 0);
@@ -32,8 +34,14 @@ async fn resource_directory_lists_served_resources_and_counts_as_other() {
     let answer = emu.get(&token, &format!("/services/data/{V}/")).await;
     assert_eq!(answer.status, 200);
     assert_eq!(answer.body["query"], format!("/services/data/{V}/query"));
-    assert_eq!(answer.body["sobjects"], format!("/services/data/{V}/sobjects"));
-    assert_eq!(answer.header("sforce-limit-info"), "api-usage=1/100000; per-app-api-usage=1/100000(appName=sfscale)");
+    assert_eq!(
+        answer.body["sobjects"],
+        format!("/services/data/{V}/sobjects")
+    );
+    assert_eq!(
+        answer.header("sforce-limit-info"),
+        "api-usage=1/100000; per-app-api-usage=1/100000(appName=sfscale)"
+    );
     assert_eq!(emu.stats().await["requests_by_route"]["other"], 1);
 }
 
@@ -47,11 +55,22 @@ async fn limits_report_usage_with_a_per_app_entry() {
     let daily = &answer.body["DailyApiRequests"];
     assert_eq!(daily["Max"], 100_000);
     assert_eq!(daily["Remaining"], 100_000 - 2, "this call counts too");
-    assert_eq!(daily["sfscale"], json!({"Max": 100_000, "Remaining": 99_998}));
-    for key in ["DailyBulkApiBatches", "DailyBulkV2QueryJobs", "DailyBulkV2QueryFileStorageMB", "DailyAsyncApexExecutions"] {
+    assert_eq!(
+        daily["sfscale"],
+        json!({"Max": 100_000, "Remaining": 99_998})
+    );
+    for key in [
+        "DailyBulkApiBatches",
+        "DailyBulkV2QueryJobs",
+        "DailyBulkV2QueryFileStorageMB",
+        "DailyAsyncApexExecutions",
+    ] {
         assert!(answer.body[key]["Max"].as_u64().unwrap() > 0, "{key}");
     }
-    assert_eq!(answer.header("sforce-limit-info"), "api-usage=2/100000; per-app-api-usage=2/100000(appName=sfscale)");
+    assert_eq!(
+        answer.header("sforce-limit-info"),
+        "api-usage=2/100000; per-app-api-usage=2/100000(appName=sfscale)"
+    );
     assert_eq!(emu.stats().await["requests_by_route"]["limits"], 2);
 }
 
@@ -61,20 +80,43 @@ async fn unknown_paths_versions_and_methods_get_salesforce_error_lists() {
     let token = emu.token().await;
     let missing = emu.get(&token, "no/such/resource").await;
     assert_eq!(missing.status, 404);
-    assert_eq!(missing.body, json!([{"message": "The requested resource does not exist", "errorCode": "NOT_FOUND", "fields": []}]));
-    assert!(missing.header("sforce-limit-info").starts_with("api-usage=1/"), "unknown resources are counted calls");
+    assert_eq!(
+        missing.body,
+        json!([{"message": "The requested resource does not exist", "errorCode": "NOT_FOUND", "fields": []}])
+    );
+    assert!(
+        missing
+            .header("sforce-limit-info")
+            .starts_with("api-usage=1/"),
+        "unknown resources are counted calls"
+    );
 
     let old_version = emu.get(&token, "/services/data/v19.0/limits").await;
-    assert_eq!((old_version.status, old_version.error_code()), (404, "NOT_FOUND"));
+    assert_eq!(
+        (old_version.status, old_version.error_code()),
+        (404, "NOT_FOUND")
+    );
     let outside = emu.send(emu.http.get(emu.url("/nothing-here"))).await;
     assert_eq!((outside.status, outside.error_code()), (404, "NOT_FOUND"));
 
-    let wrong_method = emu.send(emu.http.delete(emu.url("limits")).bearer_auth(&token)).await;
+    let wrong_method = emu
+        .send(emu.http.delete(emu.url("limits")).bearer_auth(&token))
+        .await;
     assert_eq!(wrong_method.status, 405);
     assert_eq!(wrong_method.error_code(), "METHOD_NOT_ALLOWED");
-    assert!(wrong_method.message().contains("GET"), "{}", wrong_method.message());
-    assert_eq!(wrong_method.header("x-emulator-error-code"), "", "the counting header never leaks");
-    let get_token = emu.send(emu.http.get(emu.url("/services/oauth2/token"))).await;
+    assert!(
+        wrong_method.message().contains("GET"),
+        "{}",
+        wrong_method.message()
+    );
+    assert_eq!(
+        wrong_method.header("x-emulator-error-code"),
+        "",
+        "the counting header never leaks"
+    );
+    let get_token = emu
+        .send(emu.http.get(emu.url("/services/oauth2/token")))
+        .await;
     assert_eq!(get_token.status, 405);
 
     let stats = emu.stats().await;
@@ -87,8 +129,14 @@ async fn unauthenticated_data_calls_get_401_whatever_the_path() {
     let emu = Emu::start().await;
     for path in ["limits", "query?q=SELECT+Id+FROM+Account", "no/such/thing"] {
         let answer = emu.send(emu.http.get(emu.url(path))).await;
-        assert_eq!((answer.status, answer.error_code()), (401, "INVALID_SESSION_ID"), "{path}");
-        let bad = emu.send(emu.http.get(emu.url(path)).bearer_auth("00Dxx!forged")).await;
+        assert_eq!(
+            (answer.status, answer.error_code()),
+            (401, "INVALID_SESSION_ID"),
+            "{path}"
+        );
+        let bad = emu
+            .send(emu.http.get(emu.url(path)).bearer_auth("00Dxx!forged"))
+            .await;
         assert_eq!(bad.status, 401, "{path}");
     }
     assert_eq!(emu.stats().await["api_requests"], 0);
@@ -99,27 +147,58 @@ async fn responses_are_gzipped_when_asked() {
     let emu = Emu::start().await;
     let token = emu.token().await;
     let raw = reqwest::Client::builder().no_gzip().build().unwrap();
-    let response = raw.get(emu.url("limits")).bearer_auth(&token).header("accept-encoding", "gzip").send().await.unwrap();
+    let response = raw
+        .get(emu.url("limits"))
+        .bearer_auth(&token)
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["content-encoding"], "gzip");
     let decoded = emu.get(&token, "limits").await;
-    assert!(decoded.body["DailyApiRequests"].is_object(), "reqwest's gzip decoding reads it");
+    assert!(
+        decoded.body["DailyApiRequests"].is_object(),
+        "reqwest's gzip decoding reads it"
+    );
 }
 
 #[tokio::test]
 async fn tls_serves_https_with_a_ca_clients_can_trust() {
-    let config = Config { tls: true, ..Config::default() };
+    let config = Config {
+        tls: true,
+        ..Config::default()
+    };
     let emulator = Emulator::start(config).await.unwrap();
     assert!(emulator.url().starts_with("https://127.0.0.1:"));
     let ca = reqwest::Certificate::from_pem(emulator.ca_pem().unwrap().as_bytes()).unwrap();
     let _ = http_client();
-    let trusting = reqwest::Client::builder().tls_certs_only([ca]).build().unwrap();
-    let versions = trusting.get(format!("{}/services/data/", emulator.url())).send().await.unwrap();
+    let trusting = reqwest::Client::builder()
+        .tls_certs_only([ca])
+        .build()
+        .unwrap();
+    let versions = trusting
+        .get(format!("{}/services/data/", emulator.url()))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(versions.status(), 200);
     let localhost = emulator.url().replace("127.0.0.1", "localhost");
-    assert_eq!(trusting.get(format!("{localhost}/services/data/")).send().await.unwrap().status(), 200);
+    assert_eq!(
+        trusting
+            .get(format!("{localhost}/services/data/"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
     let untrusting = reqwest::Client::new();
-    assert!(untrusting.get(format!("{}/services/data/", emulator.url())).send().await.is_err());
+    assert!(untrusting
+        .get(format!("{}/services/data/", emulator.url()))
+        .send()
+        .await
+        .is_err());
     emulator.shutdown().await;
 }
 
@@ -140,7 +219,8 @@ async fn bad_configs_refuse_to_start_naming_the_setting() {
     let error = Emulator::start(config).await.err().unwrap().to_string();
     assert!(error.contains("jwt_cert_pem"), "{error}");
     let mut config = Config::default();
-    config.faults.rules = serde_json::from_value(json!([{"share": 0.5, "effect": "boom"}])).unwrap();
+    config.faults.rules =
+        serde_json::from_value(json!([{"share": 0.5, "effect": "boom"}])).unwrap();
     let error = Emulator::start(config).await.err().unwrap().to_string();
     assert!(error.contains("boom"), "{error}");
 }
@@ -153,12 +233,28 @@ fn binary() -> Command {
 fn binary_prints_one_ready_line_and_stops_cleanly_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     let ca = dir.path().join("ca.pem");
-    let mut child = binary().args(["--port", "0", "--tls-cert-out"]).arg(&ca).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let mut child = binary()
+        .args(["--port", "0", "--tls-cert-out"])
+        .arg(&ca)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    assert!(line.starts_with("sfscale-emulator listening on https://127.0.0.1:"), "{line}");
-    assert!(std::fs::read_to_string(&ca).unwrap().contains("BEGIN CERTIFICATE"));
-    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(
+        line.starts_with("sfscale-emulator listening on https://127.0.0.1:"),
+        "{line}"
+    );
+    assert!(std::fs::read_to_string(&ca)
+        .unwrap()
+        .contains("BEGIN CERTIFICATE"));
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(status.success());
     assert!(child.wait().unwrap().success());
 }

@@ -28,11 +28,19 @@ pub const JWT_GRANT: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 /// Clock skew allowed on a JWT's `exp`, as Salesforce allows about three minutes.
 const EXP_SKEW_SECS: i64 = 180;
 /// Audiences every org accepts besides its own URL and `https://*.salesforce.com`.
-const LOGIN_AUDIENCES: [&str; 2] = ["https://login.salesforce.com", "https://test.salesforce.com"];
+const LOGIN_AUDIENCES: [&str; 2] = [
+    "https://login.salesforce.com",
+    "https://test.salesforce.com",
+];
 
 /// The token and revoke routes.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/services/oauth2/token", post(token)).route("/services/oauth2/revoke", post(revoke_form).get(revoke_query))
+    Router::new()
+        .route("/services/oauth2/token", post(token))
+        .route(
+            "/services/oauth2/revoke",
+            post(revoke_form).get(revoke_query),
+        )
 }
 
 /// An OAuth error body `{"error", "error_description"}` with status 400.
@@ -54,11 +62,15 @@ const BAD_CLIENT_ID: OAuthError = OAuthError::new("invalid_client_id", "client i
 const BAD_CLIENT: OAuthError = OAuthError::new("invalid_client", "invalid client credentials");
 const BAD_ASSERTION: OAuthError = OAuthError::new("invalid_grant", "invalid assertion");
 const BAD_AUDIENCE: OAuthError = OAuthError::new("invalid_grant", "audience is invalid");
-const EXPIRED_ASSERTION: OAuthError = OAuthError::new("invalid_grant", "expired authorization code");
-const NOT_APPROVED: OAuthError = OAuthError::new("invalid_grant", "user hasn't approved this consumer");
-const UNSUPPORTED_GRANT: OAuthError = OAuthError::new("unsupported_grant_type", "grant type not supported");
+const EXPIRED_ASSERTION: OAuthError =
+    OAuthError::new("invalid_grant", "expired authorization code");
+const NOT_APPROVED: OAuthError =
+    OAuthError::new("invalid_grant", "user hasn't approved this consumer");
+const UNSUPPORTED_GRANT: OAuthError =
+    OAuthError::new("unsupported_grant_type", "grant type not supported");
 const MISSING_GRANT: OAuthError = OAuthError::new("invalid_request", "grant type not supported");
-const BAD_TOKEN_TYPE: OAuthError = OAuthError::new("unsupported_token_type", "this token type is not supported");
+const BAD_TOKEN_TYPE: OAuthError =
+    OAuthError::new("unsupported_token_type", "this token type is not supported");
 
 impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {
@@ -67,9 +79,19 @@ impl IntoResponse for OAuthError {
 }
 
 /// An OAuth-shaped error with any status (faults on the token endpoint use it too).
-pub fn oauth_error_response(status: StatusCode, error: &'static str, description: &str) -> Response {
-    let mut response = (status, Json(json!({"error": error, "error_description": description}))).into_response();
-    response.headers_mut().insert(ERROR_CODE_HEADER, HeaderValue::from_static(error));
+pub fn oauth_error_response(
+    status: StatusCode,
+    error: &'static str,
+    description: &str,
+) -> Response {
+    let mut response = (
+        status,
+        Json(json!({"error": error, "error_description": description})),
+    )
+        .into_response();
+    response
+        .headers_mut()
+        .insert(ERROR_CODE_HEADER, HeaderValue::from_static(error));
     response
 }
 
@@ -112,7 +134,12 @@ fn grant(app: &AppState, headers: &HeaderMap, form: &Form) -> Result<Grant, OAut
 }
 
 /// Checks the consumer key and, when given or required, the secret.
-fn check_client(org: &OrgConfig, id: Option<&str>, secret: Option<&str>, secret_required: bool) -> Result<(), OAuthError> {
+fn check_client(
+    org: &OrgConfig,
+    id: Option<&str>,
+    secret: Option<&str>,
+    secret_required: bool,
+) -> Result<(), OAuthError> {
     if id != Some(org.client_id.as_str()) {
         return Err(BAD_CLIENT_ID);
     }
@@ -129,40 +156,82 @@ fn field<'a>(form: &'a Form, name: &str) -> Option<&'a str> {
 
 fn password(app: &AppState, form: &Form) -> Result<Grant, OAuthError> {
     let org = &app.config.org;
-    check_client(org, field(form, "client_id"), field(form, "client_secret"), true)?;
+    check_client(
+        org,
+        field(form, "client_id"),
+        field(form, "client_secret"),
+        true,
+    )?;
     let user_ok = field(form, "username").is_some_and(|u| u.eq_ignore_ascii_case(&org.username));
     let given = field(form, "password").unwrap_or_default();
-    let password_ok = given == org.password || given.strip_prefix(org.password.as_str()) == Some(org.security_token.as_str());
+    let password_ok = given == org.password
+        || given.strip_prefix(org.password.as_str()) == Some(org.security_token.as_str());
     if !(user_ok && password_ok) {
         return Err(AUTH_FAILURE);
     }
-    let refresh = org.issue_refresh_tokens.then(|| app.sessions.issue_refresh());
-    Ok(Grant { kind: "password", new_refresh: refresh.clone(), family: refresh })
+    let refresh = org
+        .issue_refresh_tokens
+        .then(|| app.sessions.issue_refresh());
+    Ok(Grant {
+        kind: "password",
+        new_refresh: refresh.clone(),
+        family: refresh,
+    })
 }
 
 /// `Authorization: Basic base64(client_id:client_secret)`, each part form-url-encoded.
 fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let encoded = value.strip_prefix("Basic ").or_else(|| value.strip_prefix("basic "))?;
+    let encoded = value
+        .strip_prefix("Basic ")
+        .or_else(|| value.strip_prefix("basic "))?;
     let decoded = String::from_utf8(STANDARD.decode(encoded.trim()).ok()?).ok()?;
     let (id, secret) = decoded.split_once(':')?;
-    let unescape = |s: &str| percent_encoding::percent_decode_str(&s.replace('+', " ")).decode_utf8_lossy().into_owned();
+    let unescape = |s: &str| {
+        percent_encoding::percent_decode_str(&s.replace('+', " "))
+            .decode_utf8_lossy()
+            .into_owned()
+    };
     Some((unescape(id), unescape(secret)))
 }
 
-fn client_credentials(org: &OrgConfig, headers: &HeaderMap, form: &Form) -> Result<Grant, OAuthError> {
+fn client_credentials(
+    org: &OrgConfig,
+    headers: &HeaderMap,
+    form: &Form,
+) -> Result<Grant, OAuthError> {
     let (id, secret) = match field(form, "client_id") {
-        Some(id) => (Some(id.to_string()), field(form, "client_secret").map(str::to_string)),
-        None => basic_credentials(headers).map(|(id, secret)| (Some(id), Some(secret))).unwrap_or((None, None)),
+        Some(id) => (
+            Some(id.to_string()),
+            field(form, "client_secret").map(str::to_string),
+        ),
+        None => basic_credentials(headers)
+            .map(|(id, secret)| (Some(id), Some(secret)))
+            .unwrap_or((None, None)),
     };
     check_client(org, id.as_deref(), secret.as_deref(), true)?;
-    Ok(Grant { kind: "client_credentials", new_refresh: None, family: None })
+    Ok(Grant {
+        kind: "client_credentials",
+        new_refresh: None,
+        family: None,
+    })
 }
 
 fn refresh_token(app: &AppState, form: &Form) -> Result<Grant, OAuthError> {
-    check_client(&app.config.org, field(form, "client_id"), field(form, "client_secret"), false)?;
-    let refresh = field(form, "refresh_token").filter(|t| app.sessions.is_refresh_token(t)).ok_or(EXPIRED_TOKEN)?;
-    Ok(Grant { kind: "refresh_token", new_refresh: None, family: Some(refresh.to_string()) })
+    check_client(
+        &app.config.org,
+        field(form, "client_id"),
+        field(form, "client_secret"),
+        false,
+    )?;
+    let refresh = field(form, "refresh_token")
+        .filter(|t| app.sessions.is_refresh_token(t))
+        .ok_or(EXPIRED_TOKEN)?;
+    Ok(Grant {
+        kind: "refresh_token",
+        new_refresh: None,
+        family: Some(refresh.to_string()),
+    })
 }
 
 fn jwt_bearer(app: &AppState, form: &Form) -> Result<Grant, OAuthError> {
@@ -173,7 +242,11 @@ fn jwt_bearer(app: &AppState, form: &Form) -> Result<Grant, OAuthError> {
         BAD_ASSERTION
     })?;
     check_claims(app, &claims, chrono::Utc::now().timestamp())?;
-    Ok(Grant { kind: "jwt_bearer", new_refresh: None, family: None })
+    Ok(Grant {
+        kind: "jwt_bearer",
+        new_refresh: None,
+        family: None,
+    })
 }
 
 fn check_claims(app: &AppState, claims: &Claims, now: i64) -> Result<(), OAuthError> {
@@ -181,7 +254,11 @@ fn check_claims(app: &AppState, claims: &Claims, now: i64) -> Result<(), OAuthEr
     if claims.iss != org.client_id {
         return Err(BAD_CLIENT_ID);
     }
-    if !claims.audiences.iter().any(|aud| audience_ok(aud, app.base_url())) {
+    if !claims
+        .audiences
+        .iter()
+        .any(|aud| audience_ok(aud, app.base_url()))
+    {
         return Err(BAD_AUDIENCE);
     }
     if claims.exp + EXP_SKEW_SECS < now {
@@ -197,10 +274,18 @@ fn check_claims(app: &AppState, claims: &Claims, now: i64) -> Result<(), OAuthEr
 /// simple-salesforce sends).
 fn audience_ok(aud: &str, base_url: &str) -> bool {
     let aud = aud.trim_end_matches('/');
-    if LOGIN_AUDIENCES.contains(&aud) || (!base_url.is_empty() && aud == base_url.trim_end_matches('/')) {
+    if LOGIN_AUDIENCES.contains(&aud)
+        || (!base_url.is_empty() && aud == base_url.trim_end_matches('/'))
+    {
         return true;
     }
-    url::Url::parse(aud).is_ok_and(|url| url.scheme() == "https" && url.path() == "/" && url.host_str().is_some_and(|h| h.ends_with(".salesforce.com")))
+    url::Url::parse(aud).is_ok_and(|url| {
+        url.scheme() == "https"
+            && url.path() == "/"
+            && url
+                .host_str()
+                .is_some_and(|h| h.ends_with(".salesforce.com"))
+    })
 }
 
 fn success(app: &AppState, grant: Grant) -> Json<serde_json::Value> {
@@ -208,7 +293,11 @@ fn success(app: &AppState, grant: Grant) -> Json<serde_json::Value> {
     let access_token = app.sessions.issue(&app.org_id, grant.family.as_deref());
     let id = format!("{base}/id/{}/{}", app.org_id, app.user_id);
     let issued_at = chrono::Utc::now().timestamp_millis().to_string();
-    let scope = if grant.family.is_some() { "api refresh_token" } else { "api" };
+    let scope = if grant.family.is_some() {
+        "api refresh_token"
+    } else {
+        "api"
+    };
     let mut body = json!({
         "access_token": access_token,
         "signature": signature(&app.config.org.client_secret, &id, &issued_at),
@@ -226,7 +315,8 @@ fn success(app: &AppState, grant: Grant) -> Json<serde_json::Value> {
 
 /// base64(HMAC-SHA256(client_secret, id + issued_at)).
 fn signature(client_secret: &str, id: &str, issued_at: &str) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(client_secret.as_bytes()).expect("HMAC takes any key length");
+    let mut mac = Hmac::<Sha256>::new_from_slice(client_secret.as_bytes())
+        .expect("HMAC takes any key length");
     mac.update(id.as_bytes());
     mac.update(issued_at.as_bytes());
     STANDARD.encode(mac.finalize().into_bytes())
@@ -255,10 +345,21 @@ mod tests {
     #[test]
     fn audiences_accept_login_hosts_the_emulator_and_salesforce_subdomains() {
         let base = "http://127.0.0.1:4000";
-        for ok in ["https://login.salesforce.com", "https://test.salesforce.com/", "http://127.0.0.1:4000", "https://acme.my.salesforce.com"] {
+        for ok in [
+            "https://login.salesforce.com",
+            "https://test.salesforce.com/",
+            "http://127.0.0.1:4000",
+            "https://acme.my.salesforce.com",
+        ] {
             assert!(audience_ok(ok, base), "{ok}");
         }
-        for bad in ["https://evil.example.com", "http://login.salesforce.com", "https://salesforce.com.evil.io", "https://x.salesforce.com/path", ""] {
+        for bad in [
+            "https://evil.example.com",
+            "http://login.salesforce.com",
+            "https://salesforce.com.evil.io",
+            "https://x.salesforce.com/path",
+            "",
+        ] {
             assert!(!audience_ok(bad, base), "{bad}");
         }
     }
@@ -268,7 +369,10 @@ mod tests {
         let mut headers = HeaderMap::new();
         let value = format!("Basic {}", STANDARD.encode("my%3Aid:s3cret"));
         headers.insert(header::AUTHORIZATION, value.parse().unwrap());
-        assert_eq!(basic_credentials(&headers), Some(("my:id".into(), "s3cret".into())));
+        assert_eq!(
+            basic_credentials(&headers),
+            Some(("my:id".into(), "s3cret".into()))
+        );
     }
 
     #[test]

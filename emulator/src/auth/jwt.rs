@@ -27,15 +27,25 @@ pub struct KeyError(String);
 pub fn load_key(pem: &str) -> Result<RsaPublicKey, KeyError> {
     let pem = pem.trim();
     if pem.contains("BEGIN CERTIFICATE") {
-        let cert = x509_cert::Certificate::from_pem(pem).map_err(|e| KeyError(format!("not a valid X.509 certificate: {e}")))?;
-        let spki = cert.tbs_certificate.subject_public_key_info.to_der().map_err(|e| KeyError(e.to_string()))?;
-        RsaPublicKey::from_public_key_der(&spki).map_err(|e| KeyError(format!("certificate key is not RSA: {e}")))
+        let cert = x509_cert::Certificate::from_pem(pem)
+            .map_err(|e| KeyError(format!("not a valid X.509 certificate: {e}")))?;
+        let spki = cert
+            .tbs_certificate
+            .subject_public_key_info
+            .to_der()
+            .map_err(|e| KeyError(e.to_string()))?;
+        RsaPublicKey::from_public_key_der(&spki)
+            .map_err(|e| KeyError(format!("certificate key is not RSA: {e}")))
     } else if pem.contains("BEGIN RSA PUBLIC KEY") {
-        RsaPublicKey::from_pkcs1_pem(pem).map_err(|e| KeyError(format!("not a valid PKCS#1 public key: {e}")))
+        RsaPublicKey::from_pkcs1_pem(pem)
+            .map_err(|e| KeyError(format!("not a valid PKCS#1 public key: {e}")))
     } else if pem.contains("BEGIN PUBLIC KEY") {
-        RsaPublicKey::from_public_key_pem(pem).map_err(|e| KeyError(format!("not a valid RSA public key: {e}")))
+        RsaPublicKey::from_public_key_pem(pem)
+            .map_err(|e| KeyError(format!("not a valid RSA public key: {e}")))
     } else {
-        Err(KeyError("expected a PEM CERTIFICATE, PUBLIC KEY or RSA PUBLIC KEY".into()))
+        Err(KeyError(
+            "expected a PEM CERTIFICATE, PUBLIC KEY or RSA PUBLIC KEY".into(),
+        ))
     }
 }
 
@@ -85,18 +95,26 @@ fn decode_json<T: serde::de::DeserializeOwned>(part: &str) -> Option<T> {
 /// Verifies the assertion's RS256 signature with `key` and returns its claims.
 pub fn verify(assertion: &str, key: &RsaPublicKey) -> Result<Claims, AssertionError> {
     let mut parts = assertion.trim().split('.');
-    let (Some(header), Some(claims), Some(signature), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+    let (Some(header), Some(claims), Some(signature), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
         return Err(AssertionError::Shape);
     };
     let header: Header = decode_json(header).ok_or(AssertionError::Shape)?;
     if header.alg != "RS256" {
         return Err(AssertionError::Algorithm);
     }
-    let signature = URL_SAFE_NO_PAD.decode(signature).map_err(|_| AssertionError::Signature)?;
-    let signature = Signature::try_from(signature.as_slice()).map_err(|_| AssertionError::Signature)?;
+    let signature = URL_SAFE_NO_PAD
+        .decode(signature)
+        .map_err(|_| AssertionError::Signature)?;
+    let signature =
+        Signature::try_from(signature.as_slice()).map_err(|_| AssertionError::Signature)?;
     let signed = &assertion.trim()[..header_and_claims_len(assertion.trim())];
-    VerifyingKey::<Sha256>::new(key.clone()).verify(signed.as_bytes(), &signature).map_err(|_| AssertionError::Signature)?;
-    let raw: RawClaims = decode_json(claims).ok_or(AssertionError::Claims("claims are not a JSON object"))?;
+    VerifyingKey::<Sha256>::new(key.clone())
+        .verify(signed.as_bytes(), &signature)
+        .map_err(|_| AssertionError::Signature)?;
+    let raw: RawClaims =
+        decode_json(claims).ok_or(AssertionError::Claims("claims are not a JSON object"))?;
     claims_from(raw)
 }
 
@@ -110,7 +128,10 @@ fn claims_from(raw: RawClaims) -> Result<Claims, AssertionError> {
     let subject = raw.prn.or(raw.sub).ok_or(AssertionError::Claims("sub"))?;
     let audiences = match raw.aud {
         Some(Value::String(aud)) => vec![aud],
-        Some(Value::Array(list)) => list.into_iter().filter_map(|v| v.as_str().map(str::to_string)).collect(),
+        Some(Value::Array(list)) => list
+            .into_iter()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect(),
         _ => return Err(AssertionError::Claims("aud")),
     };
     let exp = match raw.exp {
@@ -119,7 +140,12 @@ fn claims_from(raw: RawClaims) -> Result<Claims, AssertionError> {
         _ => None,
     }
     .ok_or(AssertionError::Claims("exp"))?;
-    Ok(Claims { iss, subject, audiences, exp })
+    Ok(Claims {
+        iss,
+        subject,
+        audiences,
+        exp,
+    })
 }
 
 #[cfg(test)]
@@ -138,7 +164,10 @@ mod tests {
 
     #[test]
     fn garbage_pem_is_a_clear_error() {
-        assert!(load_key("hello").unwrap_err().to_string().contains("jwt_cert_pem"));
+        assert!(load_key("hello")
+            .unwrap_err()
+            .to_string()
+            .contains("jwt_cert_pem"));
         assert!(load_key("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----").is_err());
     }
 
@@ -147,10 +176,16 @@ mod tests {
         let key = load_key(PUBLIC_PEM).unwrap();
         let none_header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none"}"#);
         let claims = URL_SAFE_NO_PAD.encode(br#"{"iss":"a","sub":"b","aud":"c","exp":1}"#);
-        assert_eq!(verify(&format!("{none_header}.{claims}."), &key), Err(AssertionError::Algorithm));
+        assert_eq!(
+            verify(&format!("{none_header}.{claims}."), &key),
+            Err(AssertionError::Algorithm)
+        );
         assert_eq!(verify("a.b", &key), Err(AssertionError::Shape));
         let rs_header = URL_SAFE_NO_PAD.encode(br#"{"alg":"RS256"}"#);
-        assert_eq!(verify(&format!("{rs_header}.{claims}.AAAA"), &key), Err(AssertionError::Signature));
+        assert_eq!(
+            verify(&format!("{rs_header}.{claims}.AAAA"), &key),
+            Err(AssertionError::Signature)
+        );
     }
 
     #[test]

@@ -49,9 +49,18 @@ pub struct Sessions {
 impl Sessions {
     /// An empty table whose sessions last `session_lifetime_secs`.
     pub fn new(org: &OrgConfig) -> Self {
-        let table = Table { sweep_at: MIN_SWEEP_AT, ..Table::default() };
-        let jwt_key = super::jwt::load_key(&org.jwt_cert_pem).map_err(|error| tracing::error!(%error, "JWT bearer grant disabled")).ok();
-        Sessions { lifetime: Duration::from_secs(org.session_lifetime_secs), table: RwLock::new(table), jwt_key }
+        let table = Table {
+            sweep_at: MIN_SWEEP_AT,
+            ..Table::default()
+        };
+        let jwt_key = super::jwt::load_key(&org.jwt_cert_pem)
+            .map_err(|error| tracing::error!(%error, "JWT bearer grant disabled"))
+            .ok();
+        Sessions {
+            lifetime: Duration::from_secs(org.session_lifetime_secs),
+            table: RwLock::new(table),
+            jwt_key,
+        }
     }
 
     /// The public key JWT assertions must be signed for.
@@ -61,10 +70,20 @@ impl Sessions {
 
     /// Mints an access token `<org id 15>!<random>`, optionally tied to a refresh token.
     pub fn issue(&self, org_id: &str, refresh: Option<&str>) -> String {
-        let token = format!("{}!{}", &org_id[..15], Alphanumeric.sample_string(&mut rand::rng(), ACCESS_RANDOM_LEN));
+        let token = format!(
+            "{}!{}",
+            &org_id[..15],
+            Alphanumeric.sample_string(&mut rand::rng(), ACCESS_RANDOM_LEN)
+        );
         let mut table = self.table.write();
         let refresh = refresh.and_then(|r| table.refresh.get(r).cloned());
-        table.access.insert(token.clone(), Session { issued: Instant::now(), refresh });
+        table.access.insert(
+            token.clone(),
+            Session {
+                issued: Instant::now(),
+                refresh,
+            },
+        );
         if table.access.len() >= table.sweep_at {
             let lifetime = self.lifetime;
             table.access.retain(|_, s| s.issued.elapsed() < lifetime);
@@ -75,14 +94,21 @@ impl Sessions {
 
     /// Mints a refresh token.
     pub fn issue_refresh(&self) -> String {
-        let token = format!("5Aep{}", Alphanumeric.sample_string(&mut rand::rng(), REFRESH_LEN - 4));
+        let token = format!(
+            "5Aep{}",
+            Alphanumeric.sample_string(&mut rand::rng(), REFRESH_LEN - 4)
+        );
         self.table.write().refresh.insert(token.as_str().into());
         token
     }
 
     /// Whether `token` is a live access token.
     pub fn is_valid(&self, token: &str) -> bool {
-        self.table.read().access.get(token).is_some_and(|s| s.issued.elapsed() < self.lifetime)
+        self.table
+            .read()
+            .access
+            .get(token)
+            .is_some_and(|s| s.issued.elapsed() < self.lifetime)
     }
 
     /// Whether `token` is a live refresh token.
@@ -100,7 +126,9 @@ impl Sessions {
         if !table.refresh.remove(token) {
             return false;
         }
-        table.access.retain(|_, s| s.refresh.as_deref() != Some(token));
+        table
+            .access
+            .retain(|_, s| s.refresh.as_deref() != Some(token));
         true
     }
 
@@ -117,7 +145,10 @@ mod tests {
     const ORG: &str = "00D5g0000000001AAA";
 
     fn sessions(lifetime_secs: u64) -> Sessions {
-        Sessions::new(&OrgConfig { session_lifetime_secs: lifetime_secs, ..OrgConfig::default() })
+        Sessions::new(&OrgConfig {
+            session_lifetime_secs: lifetime_secs,
+            ..OrgConfig::default()
+        })
     }
 
     #[test]

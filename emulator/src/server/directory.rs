@@ -52,7 +52,15 @@ async fn versions() -> Json<Value> {
 }
 
 async fn resources(ApiVersion(version): ApiVersion) -> Json<Value> {
-    let map: Map<String, Value> = RESOURCES.iter().map(|name| (name.to_string(), json!(format!("/services/data/v{version}/{name}")))).collect();
+    let map: Map<String, Value> = RESOURCES
+        .iter()
+        .map(|name| {
+            (
+                name.to_string(),
+                json!(format!("/services/data/v{version}/{name}")),
+            )
+        })
+        .collect();
     Json(Value::Object(map))
 }
 
@@ -71,10 +79,30 @@ async fn limits(State(app): State<AppState>, _: ApiVersion) -> Json<Value> {
     let limits = app.limits.read().clone();
     let app_name = &app.config.org.app_name;
     let mut map = Map::new();
-    map.insert("DailyApiRequests".into(), limit_with_app(limits.daily_api_requests, app.stats.api_requests(), app_name));
-    map.insert("DailyBulkApiBatches".into(), limit_with_app(limits.daily_bulk_batches, app.stats.bulk_batches(), app_name));
-    map.insert("DailyBulkV2QueryJobs".into(), limit(limits.daily_bulk_query_jobs, app.stats.bulk_query_jobs()));
-    map.insert("DailyBulkV2QueryFileStorageMB".into(), limit(BULK_QUERY_STORAGE_MB, 0));
+    map.insert(
+        "DailyApiRequests".into(),
+        limit_with_app(
+            limits.daily_api_requests,
+            app.stats.api_requests(),
+            app_name,
+        ),
+    );
+    map.insert(
+        "DailyBulkApiBatches".into(),
+        limit_with_app(
+            limits.daily_bulk_batches,
+            app.stats.bulk_batches(),
+            app_name,
+        ),
+    );
+    map.insert(
+        "DailyBulkV2QueryJobs".into(),
+        limit(limits.daily_bulk_query_jobs, app.stats.bulk_query_jobs()),
+    );
+    map.insert(
+        "DailyBulkV2QueryFileStorageMB".into(),
+        limit(BULK_QUERY_STORAGE_MB, 0),
+    );
     for (name, max) in UNMODELLED_LIMITS {
         map.insert(name.into(), limit(max, 0));
     }

@@ -27,7 +27,15 @@ pub enum Family {
 
 impl Family {
     /// Every family, in the order their names are documented.
-    pub const ALL: [Family; 7] = [Family::Token, Family::Query, Family::Sobjects, Family::Composite, Family::Bulk, Family::Limits, Family::Other];
+    pub const ALL: [Family; 7] = [
+        Family::Token,
+        Family::Query,
+        Family::Sobjects,
+        Family::Composite,
+        Family::Bulk,
+        Family::Limits,
+        Family::Other,
+    ];
 
     /// The family's name as used in config, fault rules and `requests_by_route`.
     pub fn as_str(self) -> &'static str {

@@ -66,12 +66,22 @@ pub struct Gate {
 impl Gate {
     pub fn new(app: AppState, shutdown: CancellationToken) -> Self {
         let latency = Arc::new(latency_table(&app.config.latency));
-        Gate { app, shutdown, latency }
+        Gate {
+            app,
+            shutdown,
+            latency,
+        }
     }
 }
 
 fn latency_table(latency: &Latency) -> [RouteLatency; Family::ALL.len()] {
-    Family::ALL.map(|family| latency.routes.get(family.as_str()).copied().unwrap_or(latency.default))
+    Family::ALL.map(|family| {
+        latency
+            .routes
+            .get(family.as_str())
+            .copied()
+            .unwrap_or(latency.default)
+    })
 }
 
 /// Which part of the server a path belongs to.
@@ -83,9 +93,15 @@ enum Area {
 }
 
 fn area(path: &str) -> Area {
-    if let Some(rest) = path.strip_prefix("/services/data/").filter(|rest| !rest.is_empty()) {
+    if let Some(rest) = path
+        .strip_prefix("/services/data/")
+        .filter(|rest| !rest.is_empty())
+    {
         let (version, resource) = rest.split_once('/').unwrap_or((rest, ""));
-        return Area::Data { family: Family::of_data_resource(resource), version_ok: version_served(version) };
+        return Area::Data {
+            family: Family::of_data_resource(resource),
+            version_ok: version_served(version),
+        };
     }
     if path.starts_with("/services/oauth2/") {
         Area::Token
@@ -98,20 +114,25 @@ fn area(path: &str) -> Area {
 
 /// `v59.0` within [`MIN_VERSION`]..=[`MAX_VERSION`].
 fn version_served(segment: &str) -> bool {
-    parse_version(segment).and_then(|v| v.split('.').next()?.parse::<u32>().ok()).is_some_and(|major| (MIN_VERSION..=MAX_VERSION).contains(&major))
+    parse_version(segment)
+        .and_then(|v| v.split('.').next()?.parse::<u32>().ok())
+        .is_some_and(|major| (MIN_VERSION..=MAX_VERSION).contains(&major))
 }
 
 /// The bearer token of a request (`Bearer` or the legacy `OAuth` scheme).
 fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
-    (scheme.eq_ignore_ascii_case("bearer") || scheme.eq_ignore_ascii_case("oauth")).then(|| token.trim())
+    (scheme.eq_ignore_ascii_case("bearer") || scheme.eq_ignore_ascii_case("oauth"))
+        .then(|| token.trim())
 }
 
 /// The axum middleware.
 pub async fn gate(State(gate): State<Gate>, request: Request, next: Next) -> Response {
     match area(request.uri().path()) {
-        Area::Data { family, version_ok } => gate.data_call(family, version_ok, request, next).await,
+        Area::Data { family, version_ok } => {
+            gate.data_call(family, version_ok, request, next).await
+        }
         Area::Token => gate.token_call(request, next).await,
         Area::Control => next.run(request).await,
         Area::Open => gate.finish(next.run(request).await),
@@ -144,7 +165,11 @@ impl Drop for LongRunning<'_> {
 }
 
 /// Runs `work`; if it is still running after `after`, counts it long-running until done.
-async fn track_long_running(stats: &Stats, after: Duration, work: impl Future<Output = Response>) -> Response {
+async fn track_long_running(
+    stats: &Stats,
+    after: Duration,
+    work: impl Future<Output = Response>,
+) -> Response {
     let mut work = std::pin::pin!(work);
     tokio::select! {
         biased;
@@ -157,11 +182,19 @@ async fn track_long_running(stats: &Stats, after: Duration, work: impl Future<Ou
 }
 
 impl Gate {
-    async fn data_call(&self, family: Family, version_ok: bool, request: Request, next: Next) -> Response {
+    async fn data_call(
+        &self,
+        family: Family,
+        version_ok: bool,
+        request: Request,
+        next: Next,
+    ) -> Response {
         let _flight = InFlight::enter(&self.app.stats);
         let after = Duration::from_millis(self.app.limits.read().long_running_after_ms);
         let response = match self.admit(family, version_ok, request.headers()) {
-            Ok(()) => track_long_running(&self.app.stats, after, self.run(family, request, next)).await,
+            Ok(()) => {
+                track_long_running(&self.app.stats, after, self.run(family, request, next)).await
+            }
             Err(error) => error.into_response(),
         };
         let mut response = self.finish(response);
@@ -188,7 +221,9 @@ impl Gate {
             (limits.long_running_cap, limits.daily_api_requests)
         };
         if self.app.stats.long_running() >= cap {
-            return Err(limit_exceeded("ConcurrentRequests (Concurrent API Requests) Limit exceeded."));
+            return Err(limit_exceeded(
+                "ConcurrentRequests (Concurrent API Requests) Limit exceeded.",
+            ));
         }
         match self.app.stats.try_count_api_request(family.as_str(), daily) {
             Ok(_) => Ok(()),
@@ -217,7 +252,9 @@ impl Gate {
             }
             Some(Effect::Reset) => Some(drop_connection()),
             Some(Effect::Unavailable) => Some(fault_error(family, StatusCode::SERVICE_UNAVAILABLE)),
-            Some(Effect::ServerError) => Some(fault_error(family, StatusCode::INTERNAL_SERVER_ERROR)),
+            Some(Effect::ServerError) => {
+                Some(fault_error(family, StatusCode::INTERNAL_SERVER_ERROR))
+            }
             Some(Effect::ExpireSession) => {
                 if let Some(token) = bearer(request.headers()) {
                     self.app.sessions.revoke(token);
@@ -239,7 +276,11 @@ impl Gate {
     /// Configured base latency plus uniform jitter for `family`.
     fn latency(&self, family: Family) -> Duration {
         let RouteLatency { base_ms, jitter_ms } = self.latency[family.index()];
-        let jitter = if jitter_ms == 0 { 0 } else { rand::rng().random_range(0..=jitter_ms) };
+        let jitter = if jitter_ms == 0 {
+            0
+        } else {
+            rand::rng().random_range(0..=jitter_ms)
+        };
         Duration::from_millis(base_ms + jitter)
     }
 
@@ -247,7 +288,9 @@ impl Gate {
     /// `METHOD_NOT_ALLOWED`; [`shape_method_not_allowed`] gives it its body later).
     fn finish(&self, mut response: Response) -> Response {
         if let Some(code) = response.headers_mut().remove(ERROR_CODE_HEADER) {
-            self.app.stats.count_error(code.to_str().unwrap_or("UNKNOWN"));
+            self.app
+                .stats
+                .count_error(code.to_str().unwrap_or("UNKNOWN"));
         } else if response.status() == StatusCode::METHOD_NOT_ALLOWED {
             self.app.stats.count_error(METHOD_NOT_ALLOWED);
         }
@@ -259,7 +302,8 @@ impl Gate {
         let used = self.app.stats.api_requests();
         let max = self.app.limits.read().daily_api_requests;
         let app = &self.app.config.org.app_name;
-        let value = format!("api-usage={used}/{max}; per-app-api-usage={used}/{max}(appName={app})");
+        let value =
+            format!("api-usage={used}/{max}; per-app-api-usage={used}/{max}(appName={app})");
         if let Ok(value) = HeaderValue::from_str(&value) {
             response.headers_mut().insert(LIMIT_INFO.clone(), value);
         }
@@ -273,8 +317,15 @@ fn limit_exceeded(message: &str) -> ApiError {
 /// An injected 503/500: REST error list on data calls, OAuth body on the token endpoint
 /// (OAuth clients cannot parse a list), counted under the Salesforce code either way.
 fn fault_error(family: Family, status: StatusCode) -> Response {
-    let (code, rest_message, oauth_error, oauth_message) = if status == StatusCode::SERVICE_UNAVAILABLE {
-        ("SERVER_UNAVAILABLE", "Server too busy. Please try again later.", "temporarily_unavailable", "Server too busy. Please try again later.")
+    let (code, rest_message, oauth_error, oauth_message) = if status
+        == StatusCode::SERVICE_UNAVAILABLE
+    {
+        (
+            "SERVER_UNAVAILABLE",
+            "Server too busy. Please try again later.",
+            "temporarily_unavailable",
+            "Server too busy. Please try again later.",
+        )
     } else {
         ("UNKNOWN_EXCEPTION", "An unexpected error occurred. Please include this ErrorId if you contact support: 1804281942-52733 (-1430563437)", "unknown_error", "retry your request")
     };
@@ -282,7 +333,9 @@ fn fault_error(family: Family, status: StatusCode) -> Response {
         return ApiError::new(status, code, rest_message).into_response();
     }
     let mut response = oauth_error_response(status, oauth_error, oauth_message);
-    response.headers_mut().insert(ERROR_CODE_HEADER, HeaderValue::from_static(code));
+    response
+        .headers_mut()
+        .insert(ERROR_CODE_HEADER, HeaderValue::from_static(code));
     response
 }
 
@@ -291,12 +344,20 @@ fn fault_error(family: Family, status: StatusCode) -> Response {
 pub async fn shape_method_not_allowed(request: Request, next: Next) -> Response {
     let method = request.method().clone();
     let response = next.run(request).await;
-    if response.status() != StatusCode::METHOD_NOT_ALLOWED || response.headers().contains_key(header::CONTENT_TYPE) {
+    if response.status() != StatusCode::METHOD_NOT_ALLOWED
+        || response.headers().contains_key(header::CONTENT_TYPE)
+    {
         return response;
     }
-    let allowed = response.headers().get(header::ALLOW).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    let allowed = response
+        .headers()
+        .get(header::ALLOW)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
     let message = format!("HTTP Method '{method}' not allowed. Allowed are {allowed}");
-    let mut shaped = ApiError::new(StatusCode::METHOD_NOT_ALLOWED, METHOD_NOT_ALLOWED, message).into_response();
+    let mut shaped =
+        ApiError::new(StatusCode::METHOD_NOT_ALLOWED, METHOD_NOT_ALLOWED, message).into_response();
     shaped.headers_mut().remove(ERROR_CODE_HEADER);
     for (name, value) in response.headers() {
         if name != header::CONTENT_LENGTH {
@@ -312,10 +373,34 @@ mod tests {
 
     #[test]
     fn paths_fall_into_areas() {
-        assert!(matches!(area("/services/data/v59.0/query"), Area::Data { family: Family::Query, version_ok: true }));
-        assert!(matches!(area("/services/data/v67.0/limits"), Area::Data { family: Family::Limits, version_ok: false }));
-        assert!(matches!(area("/services/data/vX/limits"), Area::Data { version_ok: false, .. }));
-        assert!(matches!(area("/services/data/v59.0"), Area::Data { family: Family::Other, version_ok: true }));
+        assert!(matches!(
+            area("/services/data/v59.0/query"),
+            Area::Data {
+                family: Family::Query,
+                version_ok: true
+            }
+        ));
+        assert!(matches!(
+            area("/services/data/v67.0/limits"),
+            Area::Data {
+                family: Family::Limits,
+                version_ok: false
+            }
+        ));
+        assert!(matches!(
+            area("/services/data/vX/limits"),
+            Area::Data {
+                version_ok: false,
+                ..
+            }
+        ));
+        assert!(matches!(
+            area("/services/data/v59.0"),
+            Area::Data {
+                family: Family::Other,
+                version_ok: true
+            }
+        ));
         assert!(matches!(area("/services/data/"), Area::Open));
         assert!(matches!(area("/services/oauth2/token"), Area::Token));
         assert!(matches!(area("/__emulator/stats"), Area::Control));

@@ -32,7 +32,12 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(20);
 struct ConnectionDropped;
 
 /// Accepts and serves connections until `shutdown` fires, then drains them for up to [`GRACE`].
-pub async fn serve(listener: TcpListener, tls: Option<TlsAcceptor>, app: Router, shutdown: CancellationToken) {
+pub async fn serve(
+    listener: TcpListener,
+    tls: Option<TlsAcceptor>,
+    app: Router,
+    shutdown: CancellationToken,
+) {
     let graceful = GracefulShutdown::new();
     let builder = Builder::new(TokioExecutor::new());
     loop {
@@ -49,20 +54,30 @@ pub async fn serve(listener: TcpListener, tls: Option<TlsAcceptor>, app: Router,
         };
         // Latency matters more than packet count on loopback.
         let _ = stream.set_nodelay(true);
-        let (watcher, builder, app, tls) = (graceful.watcher(), builder.clone(), app.clone(), tls.clone());
+        let (watcher, builder, app, tls) = (
+            graceful.watcher(),
+            builder.clone(),
+            app.clone(),
+            tls.clone(),
+        );
         tokio::spawn(async move {
             match tls {
                 None => serve_connection(stream, builder, watcher, app).await,
-                Some(acceptor) => match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
-                    Ok(Ok(stream)) => serve_connection(stream, builder, watcher, app).await,
-                    Ok(Err(error)) => tracing::debug!(%error, "TLS handshake failed"),
-                    Err(_) => tracing::debug!("TLS handshake timed out"),
-                },
+                Some(acceptor) => {
+                    match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+                        Ok(Ok(stream)) => serve_connection(stream, builder, watcher, app).await,
+                        Ok(Err(error)) => tracing::debug!(%error, "TLS handshake failed"),
+                        Err(_) => tracing::debug!("TLS handshake timed out"),
+                    }
+                }
             }
         });
     }
     drop(listener);
-    if tokio::time::timeout(GRACE, graceful.shutdown()).await.is_err() {
+    if tokio::time::timeout(GRACE, graceful.shutdown())
+        .await
+        .is_err()
+    {
         tracing::warn!("connections still open after the shutdown grace period");
     }
 }
@@ -74,7 +89,10 @@ where
     let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
         let app = app.clone();
         async move {
-            let response = app.oneshot(request).await.unwrap_or_else(|never| match never {});
+            let response = app
+                .oneshot(request)
+                .await
+                .unwrap_or_else(|never| match never {});
             if response.extensions().get::<DropConnection>().is_some() {
                 Err(ConnectionDropped)
             } else {
@@ -82,7 +100,9 @@ where
             }
         }
     });
-    let connection = builder.serve_connection(TokioIo::new(io), service).into_owned();
+    let connection = builder
+        .serve_connection(TokioIo::new(io), service)
+        .into_owned();
     if let Err(error) = watcher.watch(connection).await {
         tracing::debug!(error = %error, "connection ended with an error");
     }

@@ -13,7 +13,9 @@ use rsa::pkcs8::DecodePrivateKey;
 use rsa::signature::{SignatureEncoding, Signer};
 use rsa::RsaPrivateKey;
 use serde_json::{json, Value};
-use sfscale_emulator::config::{Config, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_PASSWORD, DEFAULT_USERNAME};
+use sfscale_emulator::config::{
+    Config, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_PASSWORD, DEFAULT_USERNAME,
+};
 use sfscale_emulator::Emulator;
 use sha2::Sha256;
 use std::time::Duration;
@@ -34,7 +36,10 @@ pub struct Answer {
 impl Answer {
     /// A header as text ("" when absent).
     pub fn header(&self, name: &str) -> &str {
-        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default()
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
     }
 
     /// `errorCode` of the first error of a REST error list.
@@ -53,13 +58,20 @@ async fn answer(response: reqwest::Response) -> Answer {
     let headers = response.headers().clone();
     let text = response.text().await.expect("body");
     let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-    Answer { status, headers, body }
+    Answer {
+        status,
+        headers,
+        body,
+    }
 }
 
 /// A plain reqwest client (installs the ring provider reqwest is built without).
 pub fn http_client() -> reqwest::Client {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("client")
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("client")
 }
 
 /// A running emulator and a client.
@@ -90,19 +102,31 @@ impl Emu {
 
     /// POSTs a form to the token endpoint.
     pub async fn grant(&self, form: &[(&str, &str)]) -> Answer {
-        answer(self.http.post(self.url("/services/oauth2/token")).form(form).send().await.expect("token call")).await
+        answer(
+            self.http
+                .post(self.url("/services/oauth2/token"))
+                .form(form)
+                .send()
+                .await
+                .expect("token call"),
+        )
+        .await
     }
 
     /// An access token from the password grant with the default credentials.
     pub async fn token(&self) -> String {
         let grant = self.grant(&password_form()).await;
         assert_eq!(grant.status, 200, "{:?}", grant.body);
-        grant.body["access_token"].as_str().expect("access_token").to_string()
+        grant.body["access_token"]
+            .as_str()
+            .expect("access_token")
+            .to_string()
     }
 
     /// GET with a bearer token.
     pub async fn get(&self, token: &str, path: &str) -> Answer {
-        self.send(self.http.get(self.url(path)).bearer_auth(token)).await
+        self.send(self.http.get(self.url(path)).bearer_auth(token))
+            .await
     }
 
     /// Sends any request and reads the answer.
@@ -112,7 +136,9 @@ impl Emu {
 
     /// A control call (`/__emulator/<path>`) with an optional JSON body.
     pub async fn control(&self, method: Method, path: &str, body: Option<Value>) -> Answer {
-        let mut request = self.http.request(method, self.url(&format!("/__emulator/{path}")));
+        let mut request = self
+            .http
+            .request(method, self.url(&format!("/__emulator/{path}")));
         if let Some(body) = body {
             request = request.json(&body);
         }
@@ -145,7 +171,10 @@ impl Emu {
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        panic!("stats never reached the expected state: {}", self.stats().await);
+        panic!(
+            "stats never reached the expected state: {}",
+            self.stats().await
+        );
     }
 }
 
@@ -163,7 +192,11 @@ pub fn password_form() -> Vec<(&'static str, &'static str)> {
 /// A JWT with `header` and `claims`, signed RS256 with the fixture key.
 pub fn sign_jwt(header: &Value, claims: &Value) -> String {
     let key = RsaPrivateKey::from_pkcs8_pem(PRIVATE_PEM).expect("fixture key");
-    let signing = format!("{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(claims.to_string()));
+    let signing = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header.to_string()),
+        URL_SAFE_NO_PAD.encode(claims.to_string())
+    );
     let signature = SigningKey::<Sha256>::new(key).sign(signing.as_bytes());
     format!("{signing}.{}", URL_SAFE_NO_PAD.encode(signature.to_bytes()))
 }
