@@ -252,9 +252,10 @@ impl Pipeline {
     async fn run(&self, request: &Request, span: &tracing::Span) -> Result<Response, Error> {
         let safety = CallSafety { idempotent: request.idempotent };
         let mut attempts = self.retry.begin();
-        let mut token = self.tokens.current().await?;
         loop {
             let (admission, permit) = self.admit(request, span).await?;
+            // Taken after admission: a call that queued through a refresh sends the new token.
+            let token = self.tokens.current().await?;
             let started = Instant::now();
             let sent = http::send(self.http_request(request, &token)?).await;
             let latency = started.elapsed();
@@ -272,7 +273,7 @@ impl Pipeline {
             drop((admission, permit));
             match attempts.next(verdict) {
                 Decision::Done => return sent.map_err(|f| Error::network(f.message)),
-                Decision::RefreshToken => token = self.tokens.refresh_if_current(Some(&token)).await?,
+                Decision::RefreshToken => drop(self.tokens.refresh_if_current(Some(&token)).await?),
                 Decision::Retry { delay, reason, error } => {
                     self.on_retry(request, reason, &error, attempts.attempt());
                     tokio::time::sleep(delay).await;
