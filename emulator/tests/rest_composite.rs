@@ -514,3 +514,40 @@ async fn composite_batch_runs_independent_items_and_halts_on_error_when_asked() 
         "BATCH_PROCESSING_HALTED"
     );
 }
+
+#[tokio::test]
+async fn collections_of_mixed_types_may_form_at_most_ten_chunks() {
+    let org = Org::start().await;
+    let parent = org.account("Parent").await;
+    let alternating = |n: usize| -> Vec<Value> {
+        (0..n)
+            .map(|i| {
+                if i % 2 == 0 {
+                    account(&format!("A{i}"))
+                } else {
+                    contact(&format!("C{i}"), &parent)
+                }
+            })
+            .collect()
+    };
+    let ten = org
+        .post("/composite/sobjects", json!({"records": alternating(10)}))
+        .await;
+    assert!(
+        status_codes(&ten.body).iter().all(|c| c == "OK"),
+        "{:#}",
+        ten.body
+    );
+    let eleven = org
+        .post("/composite/sobjects", json!({"records": alternating(11)}))
+        .await;
+    assert_eq!(eleven.status, 200);
+    assert!(
+        status_codes(&eleven.body)
+            .iter()
+            .all(|c| c == "INVALID_BATCH_REQUEST"),
+        "{:#}",
+        eleven.body
+    );
+    assert_eq!((org.count("Account"), org.count("Contact")), (6, 5));
+}

@@ -490,15 +490,45 @@ fn answer(org: &Org, outcomes: Vec<Outcome>) -> Reply {
     Reply::ok(outcomes.iter().map(Outcome::to_json).collect())
 }
 
-fn records(request: &Request) -> impl Iterator<Item = &Map<String, Value>> {
-    request.records.iter().filter_map(Value::as_object)
+/// Most chunks (consecutive runs of one type) one call may form.
+const MAX_CHUNKS: usize = 10;
+
+impl Request {
+    /// How many chunks the records form: `{account, account, contact, account}` is three.
+    fn chunks(&self) -> usize {
+        let type_of = |r: &Value| {
+            r.get("attributes")
+                .and_then(|a| a.get("type"))
+                .and_then(Value::as_str)
+                .map(str::to_ascii_lowercase)
+        };
+        let types: Vec<_> = self.records.iter().map(type_of).collect();
+        types.windows(2).filter(|w| w[0] != w[1]).count() + usize::from(!types.is_empty())
+    }
+
+    /// Plans every record with `plan`, or fails them all when they form too many chunks.
+    fn plan<'o>(&self, plan: impl Fn(&Map<String, Value>) -> Plan<'o>) -> Vec<Plan<'o>> {
+        let records = self.records.iter().filter_map(Value::as_object);
+        if self.chunks() <= MAX_CHUNKS {
+            return records.map(plan).collect();
+        }
+        let message = format!("Cannot have more than {MAX_CHUNKS} chunks in a single operation. Please rearrange the data to reduce chunking.");
+        records
+            .map(|_| {
+                Err(Outcome::failed(
+                    None,
+                    FieldError::new("INVALID_BATCH_REQUEST", message.clone(), &[]),
+                ))
+            })
+            .collect()
+    }
 }
 
 /// `POST /composite/sobjects`.
 pub async fn create(txn: &mut Txn<'_>, call: &Call) -> Result<Reply, ApiError> {
     let org = txn.org();
     let request = Request::parse(call)?;
-    let plans = records(&request).map(|r| plan_insert(org, r)).collect();
+    let plans = request.plan(|r| plan_insert(org, r));
     Ok(answer(org, run(txn, plans, request.all_or_none).await))
 }
 
@@ -506,7 +536,7 @@ pub async fn create(txn: &mut Txn<'_>, call: &Call) -> Result<Reply, ApiError> {
 pub async fn update(txn: &mut Txn<'_>, call: &Call) -> Result<Reply, ApiError> {
     let org = txn.org();
     let request = Request::parse(call)?;
-    let plans = records(&request).map(|r| plan_update(org, r)).collect();
+    let plans = request.plan(|r| plan_update(org, r));
     Ok(answer(org, run(txn, plans, request.all_or_none).await))
 }
 
@@ -526,9 +556,7 @@ pub async fn upsert(
         .filter(|_| version_at_least(&call.version, 46))
         .ok_or_else(ApiError::not_found)?;
     let request = Request::parse(call)?;
-    let plans = records(&request)
-        .map(|r| plan_upsert(org, object, field, r))
-        .collect();
+    let plans = request.plan(|r| plan_upsert(org, object, field, r));
     Ok(answer(org, run(txn, plans, request.all_or_none).await))
 }
 

@@ -30,8 +30,8 @@ const LOCATOR_PREFIX: &str = "01g";
 /// A query's result rows, rendered a page at a time.
 pub trait Pages: Send + Sync {
     /// Rows the query returned.
-    fn len(&self) -> usize;
-    /// `totalSize`: rows the query matched (equal to `len` for row queries).
+    fn row_count(&self) -> usize;
+    /// `totalSize`: rows the query matched (equal to `row_count` for row queries).
     fn total_size(&self) -> usize;
     /// The REST JSON of rows `range` for API `version`.
     fn render(&self, range: Range<usize>, version: &str) -> Vec<Value>;
@@ -124,7 +124,7 @@ mod tests {
     struct Numbers(usize);
 
     impl Pages for Numbers {
-        fn len(&self) -> usize {
+        fn row_count(&self) -> usize {
             self.0
         }
         fn total_size(&self) -> usize {

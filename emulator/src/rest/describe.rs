@@ -146,14 +146,12 @@ fn field(object: &ObjectDef, f: &FieldDef) -> Value {
         .iter()
         .map(|v| json!({"active": true, "defaultValue": default == Some(v.as_str()), "label": v, "validFor": null, "value": v}))
         .collect();
-    let text_like =
-        f.field_type.is_text() && !matches!(f.field_type, FieldType::Id | FieldType::Reference);
     json!({
         "name": f.name,
         "label": f.label,
         "type": f.field_type.describe_name(),
         "soapType": soap_type,
-        "length": if text_like || matches!(f.field_type, FieldType::Id | FieldType::Reference) { f.length } else { 0 },
+        "length": if f.field_type.is_text() { f.length } else { 0 },
         "byteLength": byte_length,
         "precision": precision,
         "scale": scale,

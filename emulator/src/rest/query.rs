@@ -30,7 +30,7 @@ struct Results {
 }
 
 impl Pages for Results {
-    fn len(&self) -> usize {
+    fn row_count(&self) -> usize {
         self.rows.len()
     }
 
@@ -103,7 +103,7 @@ pub fn more(org: &Org, call: &Call, token: &str) -> Result<Reply, ApiError> {
     let (locator, offset) = token.rsplit_once('-').ok_or_else(invalid_locator)?;
     let offset: usize = offset.parse().map_err(|_| invalid_locator())?;
     let cursor = org.cursors.get(locator).ok_or_else(invalid_locator)?;
-    if offset > cursor.pages.len() {
+    if offset > cursor.pages.row_count() {
         return Err(invalid_locator());
     }
     let batch = batch_size(call).unwrap_or(cursor.batch_size);
@@ -119,10 +119,10 @@ fn page(
     batch: usize,
     locator: Option<&str>,
 ) -> Reply {
-    let end = (offset + batch).min(pages.len());
+    let end = (offset + batch).min(pages.row_count());
     let records = pages.render(offset..end, &call.version);
-    let mut body = json!({"totalSize": pages.total_size(), "done": end >= pages.len()});
-    if end < pages.len() {
+    let mut body = json!({"totalSize": pages.total_size(), "done": end >= pages.row_count()});
+    if end < pages.row_count() {
         let locator = locator
             .map(str::to_string)
             .unwrap_or_else(|| org.cursors.open(pages.clone(), batch));
