@@ -21,9 +21,11 @@
 //!
 //! An unknown allocation (nothing observed yet) admits everything: the pipeline fetches `/limits`
 //! first when [`LimitsGuard::is_stale`] says so. At the max with a stale figure, one probe call
-//! per `stale_after` is let through (in practice the pipeline's `/limits` refresh), since
-//! refused calls bring no headers and the guard would otherwise never see the window roll. Threshold fractions and the reserve emit one
-//! event per upward crossing, re-armed when usage falls below them (the window rolled).
+//! per `stale_after` is let through (in practice the pipeline's `/limits` refresh), since refused
+//! calls bring no headers and the guard would otherwise never see the window roll. Threshold
+//! fractions and the reserve emit one event per upward crossing, re-armed when usage falls below
+//! them (the window rolled). The decision itself is the pure [`counter`](super::counter) state
+//! machine; this file adds the lock, the clock, waiting and events.
 //!
 //! Rejected alternative: counting calls locally from zero. Other integrations share the
 //! allocation; only Salesforce's own figure is true, so the guard follows it and adds only what
@@ -37,100 +39,12 @@ use serde::Deserialize;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
+use super::config::LimitsConfig;
+use super::counter::{Counter, Gate};
 use super::header::{self, Usage};
 use crate::error::{Error, ErrorKind};
 use crate::observe::{Allocation, Event, EventBus, Metrics};
 use crate::scheduler::Priority;
-
-/// Guard settings.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LimitsConfig {
-    /// Fraction of each allocation kept for other integrations. Default: 0.2.
-    pub reserve: f64,
-    /// Width of the pacing band below the reserve line, as a fraction of the allocation. Default: 0.1.
-    pub pace_band: f64,
-    /// Usage fractions that emit a `LimitThreshold` event when crossed. Default: 0.5, 0.75, 0.9.
-    pub thresholds: Vec<f64>,
-    /// At the reserve, how long low-priority work waits for usage to fall; `None` fails fast. Default: `None`.
-    pub reserve_wait: Option<Duration>,
-    /// The rolling window paced headroom must last. Default: 24 h.
-    pub window: Duration,
-    /// Age after which the known usage should be refreshed from `/limits`. Default: 5 min.
-    pub stale_after: Duration,
-}
-
-impl Default for LimitsConfig {
-    fn default() -> Self {
-        LimitsConfig {
-            reserve: 0.2,
-            pace_band: 0.1,
-            thresholds: vec![0.5, 0.75, 0.9],
-            reserve_wait: None,
-            window: Duration::from_secs(24 * 3600),
-            stale_after: Duration::from_secs(300),
-        }
-    }
-}
-
-impl LimitsConfig {
-    /// Checks the fractions, naming the offending setting.
-    pub fn validate(&self) -> Result<(), Error> {
-        if !(0.0..1.0).contains(&self.reserve) {
-            return Err(Error::config(
-                "limits_reserve",
-                format!("{} is not in [0, 1)", self.reserve),
-            ));
-        }
-        if !(0.0..=1.0 - self.reserve).contains(&self.pace_band) {
-            return Err(Error::config(
-                "limits_pace_band",
-                format!("{} is not in [0, 1 - reserve]", self.pace_band),
-            ));
-        }
-        if let Some(bad) = self.thresholds.iter().find(|t| !(**t > 0.0 && **t <= 1.0)) {
-            return Err(Error::config(
-                "limits_thresholds",
-                format!("{bad} is not in (0, 1]"),
-            ));
-        }
-        if self.window.is_zero() {
-            return Err(Error::config("limits_window", "must be greater than zero"));
-        }
-        Ok(())
-    }
-}
-
-/// What the guard knows about one allocation.
-#[derive(Debug, Default)]
-struct Counter {
-    usage: Option<Usage>,
-    observed_at: Option<Instant>,
-    in_flight: u64,
-    crossed: Vec<bool>,
-    reserve_reached: bool,
-    next_paced: Option<Instant>,
-    last_probe: Option<Instant>,
-}
-
-impl Counter {
-    /// At the max, a figure older than `stale_after` may be out of date (the window rolled, and
-    /// refused calls bring no new headers): let one call through, at most once per `stale_after`,
-    /// so the guard re-learns instead of refusing forever.
-    fn may_probe(&self, now: Instant, stale_after: Duration) -> bool {
-        let older = |at: Option<Instant>| {
-            at.is_none_or(|at| now.saturating_duration_since(at) > stale_after)
-        };
-        self.in_flight == 0 && older(self.observed_at) && older(self.last_probe)
-    }
-}
-
-/// The guard's verdict for one admission request.
-#[derive(Debug, PartialEq, Eq)]
-enum Gate {
-    Admit { pace: Duration },
-    Reserve,
-    Exhausted { used: u64, max: u64 },
-}
 
 #[derive(Debug)]
 struct Shared {
@@ -139,6 +53,12 @@ struct Shared {
     changed: Notify,
     events: EventBus,
     metrics: Metrics,
+}
+
+impl Shared {
+    fn emit(&self, events: Vec<Event>) {
+        events.into_iter().for_each(|e| self.events.emit(e));
+    }
 }
 
 /// Admits calls against the daily allocations; clones share state.
@@ -166,10 +86,7 @@ impl Admission {
 
 impl Drop for Admission {
     fn drop(&mut self) {
-        let mut counters = self.shared.counters.lock();
-        let counter = &mut counters[index(self.allocation)];
-        counter.in_flight = counter.in_flight.saturating_sub(self.units);
-        drop(counters);
+        self.shared.counters.lock()[index(self.allocation)].release(self.units);
         self.shared.changed.notify_waiters();
     }
 }
@@ -185,15 +102,19 @@ impl LimitsGuard {
     /// A guard with nothing observed yet.
     pub fn new(config: LimitsConfig, events: EventBus, metrics: Metrics) -> Result<Self, Error> {
         config.validate()?;
-        let counters = [Counter::default(), Counter::default()];
+        let counters = Mutex::new([
+            Counter::new(Allocation::ApiRequests),
+            Counter::new(Allocation::BulkBatches),
+        ]);
+        let shared = Shared {
+            config,
+            counters,
+            changed: Notify::new(),
+            events,
+            metrics,
+        };
         Ok(LimitsGuard {
-            shared: Arc::new(Shared {
-                config,
-                counters: Mutex::new(counters),
-                changed: Notify::new(),
-                events,
-                metrics,
-            }),
+            shared: Arc::new(shared),
         })
     }
 
@@ -240,17 +161,15 @@ impl LimitsGuard {
 
     /// Records the latest usage of an allocation and emits any crossing events.
     pub fn observe(&self, allocation: Allocation, usage: Usage) {
-        let events = {
-            let mut counters = self.shared.counters.lock();
-            let counter = &mut counters[index(allocation)];
-            counter.usage = Some(usage);
-            counter.observed_at = Some(Instant::now());
-            self.crossings(counter, allocation, usage)
-        };
+        let events = self.shared.counters.lock()[index(allocation)].observe(
+            usage,
+            Instant::now(),
+            &self.shared.config,
+        );
         self.shared
             .metrics
             .set_limit_usage(allocation, usage.used, usage.max);
-        events.into_iter().for_each(|e| self.shared.events.emit(e));
+        self.shared.emit(events);
         self.shared.changed.notify_waiters();
     }
 
@@ -266,11 +185,7 @@ impl LimitsGuard {
 
     /// Whether the API usage figure is missing or older than `stale_after` at `now`.
     pub fn is_stale(&self, now: Instant) -> bool {
-        let observed = self.shared.counters.lock()[0].observed_at;
-        match observed {
-            Some(at) => now.saturating_duration_since(at) > self.shared.config.stale_after,
-            None => true,
-        }
+        self.shared.counters.lock()[0].is_stale(now, self.shared.config.stale_after)
     }
 
     /// Admits a call costing `units` API requests (see the module table).
@@ -297,8 +212,13 @@ impl LimitsGuard {
             let changed = self.shared.changed.notified();
             tokio::pin!(changed);
             changed.as_mut().enable();
-            let (gate, events) = self.decide(allocation, priority, units);
-            events.into_iter().for_each(|e| self.shared.events.emit(e));
+            let (gate, events) = self.shared.counters.lock()[index(allocation)].decide(
+                priority,
+                units,
+                Instant::now(),
+                &self.shared.config,
+            );
+            self.shared.emit(events);
             match gate {
                 Gate::Admit { pace } => {
                     let mut admission = Admission {
@@ -332,117 +252,15 @@ impl LimitsGuard {
     }
 
     fn reserve_error(&self, allocation: Allocation, priority: Priority) -> Error {
-        let reserve = self.shared.config.reserve;
+        let reserve = self.shared.config.reserve * 100.0;
         let usage = self
             .usage(allocation)
             .map_or_else(String::new, |u| format!(" ({}/{})", u.used, u.max));
+        let (name, priority) = (allocation.name(), priority.name());
         Error::limit_reserve_reached(format!(
-            "{} reserve of {:.0}% reached{usage}; {} work is held back",
-            allocation.name(),
-            reserve * 100.0,
-            priority.name()
+            "{name} reserve of {reserve:.0}% reached{usage}; {priority} work is held back"
         ))
     }
-
-    /// Decides under the lock and reserves the units when admitting.
-    fn decide(&self, allocation: Allocation, priority: Priority, units: u64) -> (Gate, Vec<Event>) {
-        let config = &self.shared.config;
-        let mut counters = self.shared.counters.lock();
-        let counter = &mut counters[index(allocation)];
-        let Some(usage) = counter.usage else {
-            counter.in_flight += units;
-            return (
-                Gate::Admit {
-                    pace: Duration::ZERO,
-                },
-                Vec::new(),
-            );
-        };
-        let committed = usage.used + counter.in_flight;
-        let projected = committed + units;
-        let reserve_line = line(usage.max, 1.0 - config.reserve);
-        let pace_line = line(usage.max, 1.0 - config.reserve - config.pace_band);
-        let mut events = Vec::new();
-        let now = Instant::now();
-        let gate = if projected > usage.max {
-            if counter.may_probe(now, config.stale_after) {
-                counter.last_probe = Some(now);
-                Gate::Admit {
-                    pace: Duration::ZERO,
-                }
-            } else {
-                Gate::Exhausted {
-                    used: committed,
-                    max: usage.max,
-                }
-            }
-        } else if projected > reserve_line && priority != Priority::Critical {
-            events.extend(mark_reserve(counter, allocation, usage, config.reserve));
-            Gate::Reserve
-        } else if projected > pace_line && priority != Priority::Critical {
-            let headroom = reserve_line.saturating_sub(committed).max(1);
-            let spacing = config.window.mul_f64(units as f64 / headroom as f64);
-            let slot = counter.next_paced.map_or(now, |next| next.max(now));
-            counter.next_paced = Some(slot + spacing);
-            Gate::Admit { pace: slot - now }
-        } else {
-            Gate::Admit {
-                pace: Duration::ZERO,
-            }
-        };
-        if matches!(gate, Gate::Admit { .. }) {
-            counter.in_flight += units;
-        }
-        (gate, events)
-    }
-
-    fn crossings(&self, counter: &mut Counter, allocation: Allocation, usage: Usage) -> Vec<Event> {
-        let config = &self.shared.config;
-        counter.crossed.resize(config.thresholds.len(), false);
-        let fraction = usage.fraction();
-        let mut events = Vec::new();
-        for (threshold, crossed) in config.thresholds.iter().zip(counter.crossed.iter_mut()) {
-            let above = fraction >= *threshold;
-            if above && !*crossed {
-                events.push(Event::LimitThreshold {
-                    allocation,
-                    fraction: *threshold,
-                    used: usage.used,
-                    max: usage.max,
-                });
-            }
-            *crossed = above;
-        }
-        if usage.used > line(usage.max, 1.0 - config.reserve) {
-            events.extend(mark_reserve(counter, allocation, usage, config.reserve));
-        } else {
-            counter.reserve_reached = false;
-        }
-        events
-    }
-}
-
-/// `max · fraction`, rounded down.
-fn line(max: u64, fraction: f64) -> u64 {
-    (max as f64 * fraction.max(0.0)).floor() as u64
-}
-
-fn mark_reserve(
-    counter: &mut Counter,
-    allocation: Allocation,
-    usage: Usage,
-    reserve: f64,
-) -> Option<Event> {
-    if counter.reserve_reached {
-        return None;
-    }
-    counter.reserve_reached = true;
-    Some(Event::ReserveReached {
-        allocation,
-        used: usage.used,
-        max: usage.max,
-        reserve,
-    })
 }
 
 #[cfg(test)]
@@ -665,22 +483,6 @@ mod tests {
         );
     }
 
-    #[test]
-    fn thresholds_fire_once_per_crossing_and_rearm_after_the_window_rolls() {
-        let (guard, events) = guard_with(LimitsConfig::default());
-        let mut rx = events.subscribe();
-        for used in [400, 600, 650, 800, 950, 960, 100, 600] {
-            guard.observe(Allocation::ApiRequests, Usage { used, max: 1000 });
-        }
-        let fractions: Vec<f64> = std::iter::from_fn(|| rx.try_recv().ok())
-            .filter_map(|e| match e {
-                Event::LimitThreshold { fraction, .. } => Some(fraction),
-                _ => None,
-            })
-            .collect();
-        assert_eq!(fractions, [0.5, 0.75, 0.9, 0.5]);
-    }
-
     #[tokio::test(start_paused = true)]
     async fn limits_body_feeds_api_and_bulk_allocations_separately() {
         let (guard, _) = guard_with(LimitsConfig::default());
@@ -726,23 +528,5 @@ mod tests {
                 max: 1000
             })
         );
-    }
-
-    #[test]
-    fn invalid_fractions_name_the_setting() {
-        let err = LimitsConfig {
-            reserve: 1.5,
-            ..LimitsConfig::default()
-        }
-        .validate()
-        .expect_err("invalid");
-        assert!(err.to_string().contains("limits_reserve"));
-        let err = LimitsConfig {
-            thresholds: vec![0.5, 0.0],
-            ..LimitsConfig::default()
-        }
-        .validate()
-        .expect_err("invalid");
-        assert!(err.to_string().contains("limits_thresholds"));
     }
 }
