@@ -170,6 +170,7 @@ fn error_code(body: &Value) -> &str {
     body[0]["errorCode"].as_str().unwrap_or_default()
 }
 
+/// Transitions: Open → UploadComplete → InProgress → JobComplete.
 #[tokio::test]
 async fn insert_job_reports_successes_and_exact_errors_for_bad_rows() {
     let org = start(Config::default()).await;
@@ -329,6 +330,7 @@ async fn upsert_update_delete_and_hard_delete_run_end_to_end() {
     );
 }
 
+/// Transitions: InProgress → Failed (bad header), before any row is processed.
 #[tokio::test]
 async fn unknown_header_columns_and_wrong_line_endings_fail_the_job() {
     let org = start(Config::default()).await;
@@ -432,6 +434,7 @@ async fn job_creation_is_validated_like_salesforce() {
     assert_eq!(job["createdById"], org.emulator.org().user_id);
 }
 
+/// Transitions: Open → Aborted; refused: Open → JobComplete, Aborted → UploadComplete.
 #[tokio::test]
 async fn illegal_transitions_and_late_uploads_are_refused() {
     let org = start(Config::default()).await;
@@ -590,6 +593,7 @@ async fn jobs_are_listed_and_deleted() {
     );
 }
 
+/// Transitions: (created) UploadComplete → InProgress → JobComplete.
 #[tokio::test]
 async fn multipart_create_runs_the_job_without_a_separate_upload() {
     let org = start(Config::default()).await;
@@ -662,6 +666,7 @@ async fn parallel_batches_touching_one_parent_contend_for_its_lock() {
     );
 }
 
+/// Transitions: InProgress → Failed after some batches committed.
 #[tokio::test]
 async fn the_daily_batch_allocation_fails_the_job_and_leaves_rows_unprocessed() {
     let org = start(bulk_config(BulkConfig {
@@ -696,6 +701,7 @@ async fn the_daily_batch_allocation_fails_the_job_and_leaves_rows_unprocessed() 
     assert_eq!(org.stats().await["bulk_batches"], 2);
 }
 
+/// Transitions: InProgress → Failed by an injected `bulk-fail` fault.
 #[tokio::test]
 async fn an_injected_bulk_fault_fails_the_job() {
     let org = start(Config::default()).await;
@@ -740,11 +746,15 @@ async fn ingest_throughput_is_measured() {
     for n in 0..rows {
         csv.push_str(&format!("Account {n},X-{n},{n},555-{n}\n"));
     }
-    let started = Instant::now();
-    let (_, info) = org
-        .run(json!({"object": "Account", "operation": "insert"}), &csv)
+    let id = org
+        .create(json!({"object": "Account", "operation": "insert"}))
         .await;
-    let elapsed = started.elapsed();
+    let started = Instant::now();
+    assert_eq!(org.upload(&id, &csv).await.0, StatusCode::CREATED);
+    let uploaded = started.elapsed();
+    org.set_state("ingest", &id, "UploadComplete").await;
+    let info = org.finished("ingest", &id).await;
+    let processed = started.elapsed() - uploaded;
     assert_eq!(
         (
             info["numberRecordsProcessed"].as_u64(),
@@ -752,9 +762,16 @@ async fn ingest_throughput_is_measured() {
         ),
         (Some(rows as u64), Some(0))
     );
+    let started = Instant::now();
+    let failed = org.results(&id, "successfulResults").await;
+    let results = started.elapsed();
+    assert_eq!(failed.lines().count(), rows + 1);
+    let per_second = |d: std::time::Duration| rows as f64 / d.as_secs_f64();
     println!(
-        "bulk ingest: {rows} rows in {elapsed:?} = {:.0} rows/s (debug build)",
-        rows as f64 / elapsed.as_secs_f64()
+        "bulk ingest of {rows} rows: upload {uploaded:?} ({:.0} rows/s), processing {processed:?} ({:.0} rows/s), successfulResults {results:?} ({:.0} rows/s)",
+        per_second(uploaded),
+        per_second(processed),
+        per_second(results)
     );
 }
 
@@ -897,6 +914,7 @@ async fn query_all_sees_deleted_rows_and_nulls_are_empty() {
     assert_eq!(info["numberRecordsProcessed"], 3);
 }
 
+/// Query transitions: UploadComplete → InProgress → JobComplete; refused: JobComplete → Aborted.
 #[tokio::test]
 async fn query_jobs_refuse_bad_soql_other_versions_and_the_daily_limit() {
     let org = start(Config::default()).await;
@@ -998,5 +1016,107 @@ async fn query_jobs_refuse_bad_soql_other_versions_and_the_daily_limit() {
             .await
             .0,
         StatusCode::NOT_FOUND
+    );
+}
+
+/// Transitions: Open → UploadComplete → (InProgress →) Aborted by the client mid-processing.
+#[tokio::test]
+async fn aborting_a_running_job_leaves_the_rest_unprocessed() {
+    let bulk = BulkConfig {
+        batch_size: 10,
+        chunk_size: 10,
+        parallel_batches: 1,
+        row_micros: 5_000,
+        ..BulkConfig::default()
+    };
+    let org = start(bulk_config(bulk)).await;
+    let mut csv = String::from("Name\n");
+    for n in 0..100 {
+        csv.push_str(&format!("Slow {n}\n"));
+    }
+    let id = org
+        .create(json!({"object": "Account", "operation": "insert"}))
+        .await;
+    org.upload(&id, &csv).await;
+    org.set_state("ingest", &id, "UploadComplete").await;
+    let (status, job) = org.set_state("ingest", &id, "Aborted").await;
+    assert_eq!(
+        (status, job["state"].as_str()),
+        (StatusCode::OK, Some("Aborted"))
+    );
+    let info = org.finished("ingest", &id).await;
+    let processed = info["numberRecordsProcessed"].as_u64().unwrap() as usize;
+    assert!(processed < 100, "{info}");
+    assert_eq!(
+        org.results(&id, "unprocessedrecords").await.lines().count(),
+        1 + 100 - processed
+    );
+    assert_eq!(
+        org.json(reqwest::Method::DELETE, &format!("ingest/{id}"), None)
+            .await
+            .0,
+        StatusCode::NO_CONTENT
+    );
+}
+
+#[tokio::test]
+async fn several_uploads_form_one_job_and_must_share_a_header() {
+    let org = start(Config::default()).await;
+    let id = org
+        .create(json!({"object": "Account", "operation": "insert"}))
+        .await;
+    org.upload(&id, "Name,Phone\nA,1\n").await;
+    org.upload(&id, "Name,Phone\nB,2\nC,3\n").await;
+    org.set_state("ingest", &id, "UploadComplete").await;
+    let info = org.finished("ingest", &id[..15]).await;
+    assert_eq!(
+        info["numberRecordsProcessed"], 3,
+        "15-character job ids work too"
+    );
+    let ok = org.results(&id, "successfulResults").await;
+    assert_eq!(
+        ok.lines()
+            .map(|l| l.rsplit(',').next().unwrap())
+            .collect::<Vec<_>>(),
+        ["Phone", "\"1\"", "\"2\"", "\"3\""]
+    );
+
+    let id = org
+        .create(json!({"object": "Account", "operation": "insert"}))
+        .await;
+    org.upload(&id, "Name\nA\n").await;
+    org.upload(&id, "Name,Phone\nB,2\n").await;
+    org.set_state("ingest", &id, "UploadComplete").await;
+    let info = org.finished("ingest", &id).await;
+    assert_eq!(
+        info["errorMessage"],
+        "InvalidBatch : The header of upload 2 differs from the header of the first upload"
+    );
+}
+
+#[tokio::test]
+async fn reset_forgets_every_job() {
+    let org = start(Config::default()).await;
+    org.run(
+        json!({"object": "Account", "operation": "insert"}),
+        "Name\nA\n",
+    )
+    .await;
+    org.query_job("query", "SELECT Id FROM Account").await;
+    let response = org
+        .http
+        .post(format!("{}/__emulator/reset", org.emulator.url()))
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success());
+    assert_eq!(org.stats().await["bulk_jobs"], json!({}));
+    assert_eq!(
+        org.json(reqwest::Method::GET, "ingest", None).await.1["records"],
+        json!([])
+    );
+    assert_eq!(
+        org.json(reqwest::Method::GET, "query", None).await.1["records"],
+        json!([])
     );
 }

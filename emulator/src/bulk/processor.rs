@@ -49,8 +49,10 @@ enum Operation {
 #[derive(Debug)]
 struct Columns {
     operation: Operation,
+    /// The header in lower case: the schema's field index is keyed that way, so the
+    /// per-cell lookups of `Store::changes_from_csv` hit without allocating.
     header: Vec<String>,
-    /// The header without the upsert key column (what the row's changes are built from).
+    /// `header` without the upsert key column (what an upsert row's changes are built from).
     change_header: Vec<String>,
     id_column: Option<usize>,
 }
@@ -262,6 +264,7 @@ fn resolve_columns(
             spec.operation
         ));
     }
+    let header: Vec<String> = header.iter().map(|h| h.to_ascii_lowercase()).collect();
     let change_header = match &operation {
         Operation::Upsert { column, .. } => header
             .iter()
