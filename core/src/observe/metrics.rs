@@ -11,7 +11,6 @@
 //! with client-side quantiles (not aggregatable across a fleet; fixed buckets are).
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -310,160 +309,16 @@ impl Metrics {
 
     /// The Prometheus text exposition format (version 0.0.4).
     pub fn prometheus(&self) -> String {
-        let s = self.snapshot();
-        let mut out = Prom::default();
-        out.header(
-            "requests_total",
-            "counter",
-            "Requests by route and HTTP status.",
-        );
-        for (route, by_status) in &s.requests {
-            for (status, n) in by_status {
-                out.sample(
-                    "requests_total",
-                    &[("route", route), ("status", status)],
-                    *n as f64,
-                );
-            }
-        }
-        out.header(
-            "request_duration_seconds",
-            "histogram",
-            "Attempt latency by route.",
-        );
-        for (route, h) in &s.latency {
-            out.histogram("request_duration_seconds", &[("route", route)], h);
-        }
-        out.header("retries_total", "counter", "Retries by reason.");
-        for (reason, n) in &s.retries {
-            out.sample("retries_total", &[("reason", reason)], *n as f64);
-        }
-        out.scalar(
-            "retry_budget_denials_total",
-            "counter",
-            "Retries refused by the retry budget.",
-            s.budget_denials,
-        );
-        out.scalar(
-            "token_refreshes_total",
-            "counter",
-            "Access tokens obtained.",
-            s.token_refreshes,
-        );
-        out.scalar(
-            "throttled_total",
-            "counter",
-            "Concurrency decreases after throttling.",
-            s.throttled,
-        );
-        out.header(
-            "cache_requests_total",
-            "counter",
-            "Cache lookups by kind and result.",
-        );
-        for (kind, c) in &s.cache {
-            out.sample(
-                "cache_requests_total",
-                &[("kind", kind), ("result", "hit")],
-                c.hits as f64,
-            );
-            out.sample(
-                "cache_requests_total",
-                &[("kind", kind), ("result", "miss")],
-                c.misses as f64,
-            );
-        }
-        out.header(
-            "cache_loads_total",
-            "counter",
-            "Cache loads run (single-flight).",
-        );
-        for (kind, c) in &s.cache {
-            out.sample("cache_loads_total", &[("kind", kind)], c.loads as f64);
-        }
-        out.header(
-            "scheduler_queue_wait_seconds",
-            "histogram",
-            "Time waiting for a scheduler permit.",
-        );
-        out.histogram("scheduler_queue_wait_seconds", &[], &s.queue_wait);
-        out.header("limit_used", "gauge", "Units used of a daily allocation.");
-        for (allocation, usage) in &s.limits {
-            out.sample(
-                "limit_used",
-                &[("allocation", allocation)],
-                usage.used as f64,
-            );
-        }
-        out.header("limit_max", "gauge", "Size of a daily allocation.");
-        for (allocation, usage) in &s.limits {
-            out.sample("limit_max", &[("allocation", allocation)], usage.max as f64);
-        }
-        let gauges = self.registry.gauges.lock();
-        for (name, value) in &s.gauges {
-            let help = gauges.get(name.as_str()).map_or("", |g| g.help);
-            out.scalar(name, "gauge", help, *value);
-        }
-        out.text
+        let snapshot = self.snapshot();
+        let help = self
+            .registry
+            .gauges
+            .lock()
+            .iter()
+            .map(|(name, g)| (*name, g.help))
+            .collect();
+        super::prometheus::render(&snapshot, &help)
     }
-}
-
-/// Text exposition writer.
-#[derive(Default)]
-struct Prom {
-    text: String,
-}
-
-impl Prom {
-    fn header(&mut self, name: &str, kind: &str, help: &str) {
-        let _ = writeln!(
-            self.text,
-            "# HELP sfscale_{name} {help}\n# TYPE sfscale_{name} {kind}"
-        );
-    }
-
-    fn scalar(&mut self, name: &str, kind: &str, help: &str, value: u64) {
-        self.header(name, kind, help);
-        self.sample(name, &[], value as f64);
-    }
-
-    fn sample(&mut self, name: &str, labels: &[(&str, &str)], value: f64) {
-        let _ = write!(self.text, "sfscale_{name}");
-        if !labels.is_empty() {
-            let rendered: Vec<String> = labels
-                .iter()
-                .map(|(k, v)| format!("{k}=\"{}\"", escape_label(v)))
-                .collect();
-            let _ = write!(self.text, "{{{}}}", rendered.join(","));
-        }
-        let _ = writeln!(self.text, " {value}");
-    }
-
-    fn histogram(&mut self, name: &str, labels: &[(&str, &str)], h: &HistogramSnapshot) {
-        let bucket = format!("{name}_bucket");
-        for (le_ms, n) in &h.buckets {
-            let le = (*le_ms as f64 / 1000.0).to_string();
-            self.sample(
-                &bucket,
-                &[labels, &[("le", le.as_str())]].concat(),
-                *n as f64,
-            );
-        }
-        self.sample(
-            &bucket,
-            &[labels, &[("le", "+Inf")]].concat(),
-            h.count as f64,
-        );
-        self.sample(&format!("{name}_sum"), labels, h.sum_ms / 1000.0);
-        self.sample(&format!("{name}_count"), labels, h.count as f64);
-    }
-}
-
-fn escape_label(value: &str) -> String {
-    value
-        .replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
 }
 
 #[cfg(test)]
@@ -558,10 +413,5 @@ mod tests {
         assert!(text
             .contains("# TYPE sfscale_scheduler_in_flight gauge\nsfscale_scheduler_in_flight 3"));
         assert!(!text.contains("gone"));
-    }
-
-    #[test]
-    fn label_values_are_escaped() {
-        assert_eq!(escape_label("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
     }
 }

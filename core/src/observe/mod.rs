@@ -10,10 +10,11 @@
 
 pub mod events;
 pub mod metrics;
+mod prometheus;
 pub mod span;
 
 pub use events::{Allocation, Event, EventBus};
 pub use metrics::{
-    CacheCounts, CacheEvent, HistogramSnapshot, LimitUsage, Metrics, MetricsSnapshot,
+    CacheCounts, CacheEvent, GaugeSource, HistogramSnapshot, LimitUsage, Metrics, MetricsSnapshot,
 };
 pub use span::{call_span, record_attempt, record_wait};
