@@ -44,16 +44,26 @@ pub fn flatten(record: &Record, operation: Operation) -> Result<Vec<(String, Str
     Ok(out)
 }
 
-fn flatten_into(map: &Record, prefix: &str, operation: Operation, out: &mut Vec<(String, String)>) -> Result<(), Error> {
+fn flatten_into(
+    map: &Record,
+    prefix: &str,
+    operation: Operation,
+    out: &mut Vec<(String, String)>,
+) -> Result<(), Error> {
     for (key, value) in map {
         if key == "attributes" {
             continue;
         }
-        let column = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
+        let column = if prefix.is_empty() {
+            key.clone()
+        } else {
+            format!("{prefix}.{key}")
+        };
         match value {
             Value::Object(inner) => flatten_into(inner, &column, operation, out)?,
             other => {
-                let text = scalar_text(other, operation).map_err(|e| Error::invalid_input(format!("field {column}: {e}")))?;
+                let text = scalar_text(other, operation)
+                    .map_err(|e| Error::invalid_input(format!("field {column}: {e}")))?;
                 out.push((column, text));
             }
         }
@@ -73,13 +83,17 @@ pub fn scalar_text(value: &Value, operation: Operation) -> Result<String, String
             let parts: Result<Vec<String>, String> = items
                 .iter()
                 .map(|item| match item {
-                    Value::Array(_) | Value::Object(_) | Value::Null => Err("arrays may hold only strings, numbers or booleans".to_owned()),
+                    Value::Array(_) | Value::Object(_) | Value::Null => {
+                        Err("arrays may hold only strings, numbers or booleans".to_owned())
+                    }
                     scalar => scalar_text(scalar, operation),
                 })
                 .collect();
             parts?.join(";")
         }
-        Value::Object(_) => return Err("nested objects become relationship columns; this one could not".to_owned()),
+        Value::Object(_) => {
+            return Err("nested objects become relationship columns; this one could not".to_owned())
+        }
     })
 }
 
@@ -115,12 +129,21 @@ impl Shapes {
     /// Every column of every shape, once, in first-seen order (the result files' header).
     pub fn union(&self) -> Vec<String> {
         let mut seen = std::collections::HashSet::new();
-        self.columns.iter().flatten().filter(|c| seen.insert(c.as_str())).cloned().collect()
+        self.columns
+            .iter()
+            .flatten()
+            .filter(|c| seen.insert(c.as_str()))
+            .cloned()
+            .collect()
     }
 
     /// Places one flattened record: returns its shape and its fields in that shape's order.
     pub fn place(&mut self, fields: Vec<(String, String)>) -> Result<(usize, Vec<String>), Error> {
-        let shape = match self.positions.iter().position(|pos| fields.iter().all(|(c, _)| pos.contains_key(c))) {
+        let shape = match self
+            .positions
+            .iter()
+            .position(|pos| fields.iter().all(|(c, _)| pos.contains_key(c)))
+        {
             Some(shape) => shape,
             None => self.open(fields.iter().map(|(c, _)| c.clone()).collect())?,
         };
@@ -148,7 +171,11 @@ impl Shapes {
 }
 
 fn position_map(columns: &[String]) -> HashMap<String, usize> {
-    columns.iter().enumerate().map(|(i, c)| (c.clone(), i)).collect()
+    columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.clone(), i))
+        .collect()
 }
 
 /// Encodes rows as CSV into a reusable buffer, so callers can measure a row before writing it.
@@ -172,7 +199,12 @@ impl std::io::Write for SharedBuf {
 
 impl Default for RowEncoder {
     fn default() -> Self {
-        RowEncoder { writer: csv::WriterBuilder::new().flexible(true).terminator(csv::Terminator::Any(b'\n')).from_writer(SharedBuf::default()) }
+        RowEncoder {
+            writer: csv::WriterBuilder::new()
+                .flexible(true)
+                .terminator(csv::Terminator::Any(b'\n'))
+                .from_writer(SharedBuf::default()),
+        }
     }
 }
 
@@ -183,7 +215,9 @@ impl RowEncoder {
         I: IntoIterator<Item = T>,
         T: AsRef<[u8]>,
     {
-        let failed = |e: &dyn std::fmt::Display| Error::invalid_input(format!("cannot encode a CSV row: {e}"));
+        let failed = |e: &dyn std::fmt::Display| {
+            Error::invalid_input(format!("cannot encode a CSV row: {e}"))
+        };
         self.writer.write_record(fields).map_err(|e| failed(&e))?;
         self.writer.flush().map_err(|e| failed(&e))?;
         Ok(std::mem::take(&mut *self.writer.get_ref().0.borrow_mut()))
@@ -236,10 +270,24 @@ mod tests {
     #[test]
     fn records_join_a_shape_that_covers_their_keys() {
         let mut shapes = Shapes::default();
-        let f = |pairs: &[(&str, &str)]| pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect::<Vec<_>>();
-        assert_eq!(shapes.place(f(&[("A", "1"), ("B", "2")])).unwrap(), (0, vec!["1".into(), "2".into()]));
-        assert_eq!(shapes.place(f(&[("B", "3")])).unwrap(), (0, vec!["".into(), "3".into()]));
-        assert_eq!(shapes.place(f(&[("A", "4"), ("Bad__c", "x")])).unwrap().0, 1);
+        let f = |pairs: &[(&str, &str)]| {
+            pairs
+                .iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            shapes.place(f(&[("A", "1"), ("B", "2")])).unwrap(),
+            (0, vec!["1".into(), "2".into()])
+        );
+        assert_eq!(
+            shapes.place(f(&[("B", "3")])).unwrap(),
+            (0, vec!["".into(), "3".into()])
+        );
+        assert_eq!(
+            shapes.place(f(&[("A", "4"), ("Bad__c", "x")])).unwrap().0,
+            1
+        );
         assert_eq!(shapes.union(), ["A", "B", "Bad__c"]);
     }
 
@@ -255,7 +303,10 @@ mod tests {
     #[test]
     fn encoder_quotes_what_needs_quoting() {
         let mut enc = RowEncoder::default();
-        assert_eq!(enc.encode(["a,b", "c\"d", "e\nf", "g"]).unwrap(), b"\"a,b\",\"c\"\"d\",\"e\nf\",g\n");
+        assert_eq!(
+            enc.encode(["a,b", "c\"d", "e\nf", "g"]).unwrap(),
+            b"\"a,b\",\"c\"\"d\",\"e\nf\",g\n"
+        );
         assert_eq!(enc.encode(["x"]).unwrap(), b"x\n");
     }
 }

@@ -1,12 +1,49 @@
 //! Bulk API 2.0 at millions of rows: lock-aware, resumable, in bounded memory.
 //!
+//! ```text
+//! input (records | CSV file | CSV bytes)
+//!   └─ encode: rows → CSV fields, grouped into shapes (one header per job)
+//!       └─ plan: chunk files on disk, one per job, cut below the byte and row caps; with a
+//!          parent column, one parent's rows share one chunk (lock-aware)
+//!           └─ run: rounds of parallel jobs (ingest: create → upload → close → poll →
+//!              results), every step journaled; lock failures go to a smaller later round
+//!               └─ results: mapped back to input rows; success.csv / error.csv
+//! ```
+//!
+//! Memory stays flat whatever the input size: rows are spooled to files as they are read,
+//! and at most `max_parallel_jobs` chunks (each below the upload cap) are in memory at once.
+//! Every request goes through the client's pipeline (limits guard — uploads also count
+//! against `DailyBulkApiBatches` — scheduler, token, retry, observe).
+//!
+//! - [`api`]: [`Client::bulk`](crate::Client::bulk), builders, input and result types.
 //! - [`options`]: the operation, the grouping and the knobs of a run.
-//! - [`encode`]: records → CSV fields with Salesforce's value rules; shapes (headers).
-//! - [`plan`]: rows → chunk files (one per job), grouped by parent so parallel jobs do not
-//!   fight over a parent's lock.
+//! - [`encode`]: records → CSV fields with Salesforce's value rules; shapes.
+//! - [`plan`]: rows → chunk files; lock-aware grouping; the describe inference rule.
+//! - [`journal`]: the SQLite record of a run that `resume` continues from.
+//! - [`ingest`]: one chunk's job lifecycle (the state table) and polling.
+//! - [`results`]: result CSVs mapped back to input rows; outcome files.
+//! - [`progress`]: counters for progress bars.
+//! - [`query`]: Bulk 2.0 query jobs streamed by locator.
+//! - [`auto`]: `write()` choosing single calls, collections or bulk by volume.
+//! - `run`: the orchestration of a run (rounds, deadline, resume).
+
+pub mod api;
+pub mod auto;
 pub mod encode;
+pub mod ingest;
+pub mod journal;
 pub mod options;
 pub mod plan;
+pub mod progress;
+pub mod query;
+pub mod results;
+mod run;
+pub mod wire;
 
+pub use api::{Bulk, BulkResult, IngestBuilder, IngestInput, ResumeBuilder};
+pub use auto::{WriteMethod, WriteReport};
 pub use encode::Record;
 pub use options::{GroupBy, IngestSettings, Operation};
+pub use progress::Progress;
+pub use query::QueryBuilder;
+pub use results::{RowError, RowOutcome};

@@ -41,11 +41,21 @@ impl Operation {
 
     /// Parses a wire name, case-insensitively (`"hard_delete"` also accepted for bindings).
     pub fn parse(name: &str) -> Result<Operation, Error> {
-        let all = [Operation::Insert, Operation::Update, Operation::Upsert, Operation::Delete, Operation::HardDelete];
+        let all = [
+            Operation::Insert,
+            Operation::Update,
+            Operation::Upsert,
+            Operation::Delete,
+            Operation::HardDelete,
+        ];
         let wanted = name.replace('_', "");
         all.into_iter()
             .find(|op| op.wire().eq_ignore_ascii_case(&wanted))
-            .ok_or_else(|| Error::invalid_input(format!("unknown bulk operation '{name}' (insert, update, upsert, delete, hardDelete)")))
+            .ok_or_else(|| {
+                Error::invalid_input(format!(
+                    "unknown bulk operation '{name}' (insert, update, upsert, delete, hardDelete)"
+                ))
+            })
     }
 
     /// Whether a JSON `null` means "set to null" (`#N/A`) rather than "no value".
@@ -55,7 +65,10 @@ impl Operation {
 
     /// Whether rows are identified by `Id` (update, delete, hardDelete).
     pub fn by_id(self) -> bool {
-        matches!(self, Operation::Update | Operation::Delete | Operation::HardDelete)
+        matches!(
+            self,
+            Operation::Update | Operation::Delete | Operation::HardDelete
+        )
     }
 }
 
@@ -132,13 +145,22 @@ impl IngestSettings {
             return Err(Error::config(name, "must be greater than zero"));
         }
         if self.max_upload_bytes > SALESFORCE_MAX_UPLOAD_BYTES {
-            return Err(Error::config("bulk_max_upload_bytes", format!("above Salesforce's {SALESFORCE_MAX_UPLOAD_BYTES}-byte raw upload limit")));
+            return Err(Error::config(
+                "bulk_max_upload_bytes",
+                format!("above Salesforce's {SALESFORCE_MAX_UPLOAD_BYTES}-byte raw upload limit"),
+            ));
         }
         if self.max_upload_bytes < 1024 {
-            return Err(Error::config("bulk_max_upload_bytes", "must be at least 1024 bytes"));
+            return Err(Error::config(
+                "bulk_max_upload_bytes",
+                "must be at least 1024 bytes",
+            ));
         }
         if self.poll_initial.is_zero() || self.poll_initial > self.poll_max {
-            return Err(Error::config("bulk_poll_initial", "must be above zero and not above bulk_poll_max"));
+            return Err(Error::config(
+                "bulk_poll_initial",
+                "must be above zero and not above bulk_poll_max",
+            ));
         }
         Ok(())
     }
@@ -151,7 +173,11 @@ impl IngestSettings {
             return s;
         }
         let shift = round.min(16);
-        s.max_parallel_jobs = if round >= self.lock_retry_rounds { 1 } else { (self.max_parallel_jobs >> shift).max(1) };
+        s.max_parallel_jobs = if round >= self.lock_retry_rounds {
+            1
+        } else {
+            (self.max_parallel_jobs >> shift).max(1)
+        };
         s.max_rows_per_job = (self.max_rows_per_job >> shift).max(200);
         s.batch_rows = (self.batch_rows >> shift).max(200).min(s.batch_rows);
         s
@@ -164,26 +190,53 @@ mod tests {
 
     #[test]
     fn operations_round_trip_their_wire_names() {
-        for op in [Operation::Insert, Operation::Update, Operation::Upsert, Operation::Delete, Operation::HardDelete] {
+        for op in [
+            Operation::Insert,
+            Operation::Update,
+            Operation::Upsert,
+            Operation::Delete,
+            Operation::HardDelete,
+        ] {
             assert_eq!(Operation::parse(op.wire()).unwrap(), op);
         }
-        assert_eq!(Operation::parse("hard_delete").unwrap(), Operation::HardDelete);
-        assert!(Operation::parse("merge").unwrap_err().to_string().contains("merge"));
+        assert_eq!(
+            Operation::parse("hard_delete").unwrap(),
+            Operation::HardDelete
+        );
+        assert!(Operation::parse("merge")
+            .unwrap_err()
+            .to_string()
+            .contains("merge"));
     }
 
     #[test]
     fn bad_settings_name_the_setting() {
-        let mut s = IngestSettings { max_parallel_jobs: 0, ..IngestSettings::default() };
-        assert!(s.validate().unwrap_err().to_string().contains("bulk_max_parallel_jobs"));
+        let mut s = IngestSettings {
+            max_parallel_jobs: 0,
+            ..IngestSettings::default()
+        };
+        assert!(s
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("bulk_max_parallel_jobs"));
         s.max_parallel_jobs = 2;
         s.max_upload_bytes = 200_000_000;
-        assert!(s.validate().unwrap_err().to_string().contains("bulk_max_upload_bytes"));
+        assert!(s
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("bulk_max_upload_bytes"));
         assert!(IngestSettings::default().validate().is_ok());
     }
 
     #[test]
     fn later_rounds_are_smaller_and_the_last_is_serial() {
-        let s = IngestSettings { max_parallel_jobs: 8, lock_retry_rounds: 3, ..IngestSettings::default() };
+        let s = IngestSettings {
+            max_parallel_jobs: 8,
+            lock_retry_rounds: 3,
+            ..IngestSettings::default()
+        };
         assert_eq!(s.for_round(0), s);
         assert_eq!(s.for_round(1).max_parallel_jobs, 4);
         assert_eq!(s.for_round(1).max_rows_per_job, 50_000);

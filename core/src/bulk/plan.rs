@@ -124,7 +124,11 @@ pub fn fnv1a(seed: u64, parts: &[&[u8]]) -> u64 {
 }
 
 pub(crate) fn io_error(what: &str, path: &Path, e: impl std::fmt::Display) -> Error {
-    Error::new(crate::ErrorKind::InvalidInput, "BULK_IO", format!("{what} {}: {e}", path.display()))
+    Error::new(
+        crate::ErrorKind::InvalidInput,
+        "BULK_IO",
+        format!("{what} {}: {e}", path.display()),
+    )
 }
 
 /// An open chunk being written.
@@ -143,22 +147,48 @@ struct ChunkWriter {
 }
 
 impl ChunkWriter {
-    fn open(&mut self, shapes: &Shapes, shape: usize, lane: Option<u64>) -> Result<OpenChunk, Error> {
+    fn open(
+        &mut self,
+        shapes: &Shapes,
+        shape: usize,
+        lane: Option<u64>,
+    ) -> Result<OpenChunk, Error> {
         let id = self.next_id;
         self.next_id += 1;
         let csv_path = self.dir.chunk_csv(id);
-        let create = |p: &Path| File::create(p).map(BufWriter::new).map_err(|e| io_error("cannot create", p, e));
+        let create = |p: &Path| {
+            File::create(p)
+                .map(BufWriter::new)
+                .map_err(|e| io_error("cannot create", p, e))
+        };
         let mut csv = create(&csv_path)?;
         let header = self.encoder.encode(shapes.of(shape))?;
-        csv.write_all(&header).map_err(|e| io_error("cannot write", &csv_path, e))?;
-        let plan = ChunkPlan { id, shape, lane: lane.unwrap_or(id), rows: 0, bytes: header.len() as u64 };
-        Ok(OpenChunk { plan, csv, rows: create(&self.dir.chunk_rows(id))? })
+        csv.write_all(&header)
+            .map_err(|e| io_error("cannot write", &csv_path, e))?;
+        let plan = ChunkPlan {
+            id,
+            shape,
+            lane: lane.unwrap_or(id),
+            rows: 0,
+            bytes: header.len() as u64,
+        };
+        Ok(OpenChunk {
+            plan,
+            csv,
+            rows: create(&self.dir.chunk_rows(id))?,
+        })
     }
 
     fn append(&mut self, chunk: &mut OpenChunk, row: u64, encoded: &[u8]) -> Result<(), Error> {
         let path = self.dir.chunk_csv(chunk.plan.id);
-        chunk.csv.write_all(encoded).map_err(|e| io_error("cannot write", &path, e))?;
-        chunk.rows.write_all(&row.to_le_bytes()).map_err(|e| io_error("cannot write", &path, e))?;
+        chunk
+            .csv
+            .write_all(encoded)
+            .map_err(|e| io_error("cannot write", &path, e))?;
+        chunk
+            .rows
+            .write_all(&row.to_le_bytes())
+            .map_err(|e| io_error("cannot write", &path, e))?;
         chunk.plan.rows += 1;
         chunk.plan.bytes += encoded.len() as u64;
         Ok(())
@@ -167,7 +197,9 @@ impl ChunkWriter {
     fn close(&mut self, mut chunk: OpenChunk) -> Result<(), Error> {
         let path = self.dir.chunk_csv(chunk.plan.id);
         for w in [&mut chunk.csv, &mut chunk.rows] {
-            w.flush().and_then(|_| w.get_ref().sync_all()).map_err(|e| io_error("cannot write", &path, e))?;
+            w.flush()
+                .and_then(|_| w.get_ref().sync_all())
+                .map_err(|e| io_error("cannot write", &path, e))?;
         }
         self.done.push(chunk.plan);
         Ok(())
@@ -183,13 +215,27 @@ struct StreamSink {
 
 impl StreamSink {
     fn new(caps: Caps, lane: Option<u64>) -> StreamSink {
-        StreamSink { caps, lane, open: HashMap::new() }
+        StreamSink {
+            caps,
+            lane,
+            open: HashMap::new(),
+        }
     }
 
-    fn push(&mut self, w: &mut ChunkWriter, shapes: &Shapes, row: u64, shape: usize, fields: &[String]) -> Result<(), Error> {
+    fn push(
+        &mut self,
+        w: &mut ChunkWriter,
+        shapes: &Shapes,
+        row: u64,
+        shape: usize,
+        fields: &[String],
+    ) -> Result<(), Error> {
         let encoded = w.encoder.encode(fields)?;
         let len = encoded.len() as u64;
-        let full = self.open.get(&shape).is_some_and(|c| c.plan.rows >= self.caps.rows || c.plan.bytes + len > self.caps.bytes);
+        let full = self
+            .open
+            .get(&shape)
+            .is_some_and(|c| c.plan.rows >= self.caps.rows || c.plan.bytes + len > self.caps.bytes);
         if full {
             let chunk = self.open.remove(&shape).expect("checked");
             w.close(chunk)?;
@@ -197,7 +243,11 @@ impl StreamSink {
         if !self.open.contains_key(&shape) {
             let chunk = w.open(shapes, shape, self.lane)?;
             if chunk.plan.bytes + len > self.caps.bytes {
-                return Err(Error::invalid_input(format!("row {row} is larger than the upload cap of {} bytes", self.caps.bytes)).with_row(row));
+                return Err(Error::invalid_input(format!(
+                    "row {row} is larger than the upload cap of {} bytes",
+                    self.caps.bytes
+                ))
+                .with_row(row));
             }
             self.open.insert(shape, chunk);
         }
@@ -224,22 +274,42 @@ struct SpilledRow {
 
 fn spill_writer(path: &Path) -> Result<csv::Writer<BufWriter<File>>, Error> {
     let file = File::create(path).map_err(|e| io_error("cannot create", path, e))?;
-    Ok(csv::WriterBuilder::new().flexible(true).has_headers(false).from_writer(BufWriter::new(file)))
+    Ok(csv::WriterBuilder::new()
+        .flexible(true)
+        .has_headers(false)
+        .from_writer(BufWriter::new(file)))
 }
 
 fn write_spilled(w: &mut csv::Writer<BufWriter<File>>, row: &SpilledRow) -> Result<(), Error> {
-    let head = [row.row.to_string(), row.shape.to_string(), row.parent.clone()];
+    let head = [
+        row.row.to_string(),
+        row.shape.to_string(),
+        row.parent.clone(),
+    ];
     w.write_record(head.iter().chain(row.fields.iter()))
-        .map_err(|e| Error::new(crate::ErrorKind::InvalidInput, "BULK_IO", format!("cannot spill a row: {e}")))
+        .map_err(|e| {
+            Error::new(
+                crate::ErrorKind::InvalidInput,
+                "BULK_IO",
+                format!("cannot spill a row: {e}"),
+            )
+        })
 }
 
 fn read_spilled(path: &Path) -> Result<impl Iterator<Item = Result<SpilledRow, Error>>, Error> {
     let file = File::open(path).map_err(|e| io_error("cannot open", path, e))?;
-    let reader = csv::ReaderBuilder::new().flexible(true).has_headers(false).from_reader(BufReader::new(file));
+    let reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(false)
+        .from_reader(BufReader::new(file));
     let path = path.to_owned();
     Ok(reader.into_records().map(move |rec| {
         let rec = rec.map_err(|e| io_error("cannot read", &path, e))?;
-        let num = |i: usize| rec.get(i).and_then(|v| v.parse::<u64>().ok()).ok_or_else(|| io_error("corrupt spill row in", &path, i));
+        let num = |i: usize| {
+            rec.get(i)
+                .and_then(|v| v.parse::<u64>().ok())
+                .ok_or_else(|| io_error("corrupt spill row in", &path, i))
+        };
         Ok(SpilledRow {
             row: num(0)?,
             shape: num(1)? as usize,
@@ -260,12 +330,21 @@ struct Buckets {
 impl Buckets {
     fn create(dir: &RunDir, depth: u32, n: usize, base: usize) -> Result<Buckets, Error> {
         let paths: Vec<_> = (0..n).map(|i| dir.bucket(depth, base * n + i)).collect();
-        let writers = paths.iter().map(|p| spill_writer(p)).collect::<Result<_, _>>()?;
-        Ok(Buckets { depth, paths, writers, counts: vec![0; n] })
+        let writers = paths
+            .iter()
+            .map(|p| spill_writer(p))
+            .collect::<Result<_, _>>()?;
+        Ok(Buckets {
+            depth,
+            paths,
+            writers,
+            counts: vec![0; n],
+        })
     }
 
     fn push(&mut self, row: &SpilledRow) -> Result<(), Error> {
-        let i = (fnv1a(u64::from(self.depth), &[row.parent.as_bytes()]) % self.writers.len() as u64) as usize;
+        let i = (fnv1a(u64::from(self.depth), &[row.parent.as_bytes()]) % self.writers.len() as u64)
+            as usize;
         self.counts[i] += 1;
         write_spilled(&mut self.writers[i], row)
     }
@@ -273,7 +352,13 @@ impl Buckets {
     /// Flushes and returns `(path, rows)` per non-empty bucket.
     fn close(self) -> Result<Vec<(PathBuf, u64)>, Error> {
         for mut w in self.writers {
-            w.flush().map_err(|e| Error::new(crate::ErrorKind::InvalidInput, "BULK_IO", format!("cannot flush a spill file: {e}")))?;
+            w.flush().map_err(|e| {
+                Error::new(
+                    crate::ErrorKind::InvalidInput,
+                    "BULK_IO",
+                    format!("cannot flush a spill file: {e}"),
+                )
+            })?;
         }
         let mut out = Vec::new();
         for (path, count) in self.paths.into_iter().zip(self.counts) {
@@ -299,15 +384,31 @@ pub struct Planner {
 impl Planner {
     /// A planner writing into `dir`, numbering chunks from `first_id`. `shapes` may grow as
     /// rows arrive ([`Planner::shapes_mut`]).
-    pub fn new(dir: RunDir, config: PlanConfig, shapes: Shapes, first_id: u64) -> Result<Planner, Error> {
+    pub fn new(
+        dir: RunDir,
+        config: PlanConfig,
+        shapes: Shapes,
+        first_id: u64,
+    ) -> Result<Planner, Error> {
         std::fs::create_dir_all(&dir.0).map_err(|e| io_error("cannot create", &dir.0, e))?;
         let buckets = match config.group_by {
             Some(_) => Some(Buckets::create(&dir, 0, config.buckets, 0)?),
             None => None,
         };
         let direct = StreamSink::new(config.caps, None);
-        let writer = ChunkWriter { dir, next_id: first_id, done: Vec::new(), encoder: RowEncoder::default() };
-        Ok(Planner { config, shapes, writer, direct, buckets })
+        let writer = ChunkWriter {
+            dir,
+            next_id: first_id,
+            done: Vec::new(),
+            encoder: RowEncoder::default(),
+        };
+        Ok(Planner {
+            config,
+            shapes,
+            writer,
+            direct,
+            buckets,
+        })
     }
 
     /// The shapes known so far.
@@ -323,7 +424,11 @@ impl Planner {
     /// The parent key of a row of `shape`, if grouping and the shape has the column.
     fn parent_of(&self, shape: usize, fields: &[String]) -> Option<String> {
         let column = self.config.group_by.as_deref()?;
-        let index = self.shapes.of(shape).iter().position(|c| c.eq_ignore_ascii_case(column))?;
+        let index = self
+            .shapes
+            .of(shape)
+            .iter()
+            .position(|c| c.eq_ignore_ascii_case(column))?;
         let value = fields.get(index)?.trim();
         (!value.is_empty() && value != crate::bulk::encode::NULL_MARKER).then(|| parent_key(value))
     }
@@ -331,8 +436,15 @@ impl Planner {
     /// Adds one row. An `Err` concerns only this row (e.g. larger than the upload cap).
     pub fn push(&mut self, row: u64, shape: usize, fields: Vec<String>) -> Result<(), Error> {
         match (self.parent_of(shape, &fields), self.buckets.as_mut()) {
-            (Some(parent), Some(buckets)) => buckets.push(&SpilledRow { row, shape, parent, fields }),
-            _ => self.direct.push(&mut self.writer, &self.shapes, row, shape, &fields),
+            (Some(parent), Some(buckets)) => buckets.push(&SpilledRow {
+                row,
+                shape,
+                parent,
+                fields,
+            }),
+            _ => self
+                .direct
+                .push(&mut self.writer, &self.shapes, row, shape, &fields),
         }
     }
 
@@ -383,11 +495,20 @@ impl Planner {
 
     /// A bucket too big to group in memory that no hash can split: one parent's rows.
     fn stream_one_parent(&mut self, path: &Path) -> Result<(), Error> {
-        let caps = Caps { rows: self.config.group_rows, bytes: self.config.caps.bytes };
+        let caps = Caps {
+            rows: self.config.group_rows,
+            bytes: self.config.caps.bytes,
+        };
         let mut sink = StreamSink::new(caps, Some(self.writer.next_id));
         for row in read_spilled(path)? {
             let row = row?;
-            sink.push(&mut self.writer, &self.shapes, row.row, row.shape, &row.fields)?;
+            sink.push(
+                &mut self.writer,
+                &self.shapes,
+                row.row,
+                row.shape,
+                &row.fields,
+            )?;
         }
         sink.finish(&mut self.writer)
     }
@@ -397,11 +518,17 @@ impl Planner {
         for row in read_spilled(path)? {
             let row = row?;
             let len = self.writer.encoder.encode(&row.fields)?.len() as u64;
-            groups.entry((row.shape, row.parent)).or_default().push((row.row, row.fields, len));
+            groups
+                .entry((row.shape, row.parent))
+                .or_default()
+                .push((row.row, row.fields, len));
         }
         let mut groups: Vec<_> = groups.into_iter().collect();
         groups.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then_with(|| a.0.cmp(&b.0)));
-        let caps = Caps { rows: self.config.group_rows, bytes: self.config.caps.bytes };
+        let caps = Caps {
+            rows: self.config.group_rows,
+            bytes: self.config.caps.bytes,
+        };
         let mut bins: Vec<Bin> = Vec::new();
         for ((shape, parent), rows) in groups {
             let bytes: u64 = rows.iter().map(|r| r.2).sum();
@@ -410,10 +537,22 @@ impl Planner {
                 self.write_split_group(shape, rows)?;
                 continue;
             }
-            let fits = |b: &Bin| b.shape == shape && b.rows + rows.len() as u64 <= caps.rows && b.bytes + bytes <= caps.bytes;
+            let fits = |b: &Bin| {
+                b.shape == shape
+                    && b.rows + rows.len() as u64 <= caps.rows
+                    && b.bytes + bytes <= caps.bytes
+            };
             match bins.iter_mut().find(|b| fits(b)) {
                 Some(bin) => bin.add(parent, rows, bytes),
-                None => bins.push(Bin { shape, rows: 0, bytes: header, groups: Vec::new() }.with(parent, rows, bytes)),
+                None => bins.push(
+                    Bin {
+                        shape,
+                        rows: 0,
+                        bytes: header,
+                        groups: Vec::new(),
+                    }
+                    .with(parent, rows, bytes),
+                ),
             }
         }
         for bin in bins {
@@ -422,8 +561,15 @@ impl Planner {
         Ok(())
     }
 
-    fn write_split_group(&mut self, shape: usize, rows: Vec<(u64, Vec<String>, u64)>) -> Result<(), Error> {
-        let caps = Caps { rows: self.config.group_rows, bytes: self.config.caps.bytes };
+    fn write_split_group(
+        &mut self,
+        shape: usize,
+        rows: Vec<(u64, Vec<String>, u64)>,
+    ) -> Result<(), Error> {
+        let caps = Caps {
+            rows: self.config.group_rows,
+            bytes: self.config.caps.bytes,
+        };
         let mut sink = StreamSink::new(caps, Some(self.writer.next_id));
         for (row, fields, _) in rows {
             sink.push(&mut self.writer, &self.shapes, row, shape, &fields)?;
@@ -468,7 +614,8 @@ impl Bin {
 /// The key a parent value is grouped by: ids compare on their case-sensitive 15-character
 /// form (the 18-character form only adds a checksum); other values (external ids) as given.
 pub fn parent_key(value: &str) -> String {
-    let looks_like_id = (value.len() == 15 || value.len() == 18) && value.bytes().all(|b| b.is_ascii_alphanumeric());
+    let looks_like_id = (value.len() == 15 || value.len() == 18)
+        && value.bytes().all(|b| b.is_ascii_alphanumeric());
     if looks_like_id {
         value[..15].to_owned()
     } else {
@@ -477,17 +624,34 @@ pub fn parent_key(value: &str) -> String {
 }
 
 /// Reads a chunk back: `(input row, fields)` in upload order.
-pub fn read_chunk(dir: &RunDir, id: u64) -> Result<(Vec<String>, impl Iterator<Item = Result<(u64, csv::StringRecord), Error>>), Error> {
+pub fn read_chunk(
+    dir: &RunDir,
+    id: u64,
+) -> Result<
+    (
+        Vec<String>,
+        impl Iterator<Item = Result<(u64, csv::StringRecord), Error>>,
+    ),
+    Error,
+> {
     let csv_path = dir.chunk_csv(id);
-    let mut reader = csv::ReaderBuilder::new()
-        .from_reader(BufReader::new(File::open(&csv_path).map_err(|e| io_error("cannot open", &csv_path, e))?));
-    let header = reader.headers().map_err(|e| io_error("cannot read", &csv_path, e))?.iter().map(str::to_owned).collect();
+    let mut reader = csv::ReaderBuilder::new().from_reader(BufReader::new(
+        File::open(&csv_path).map_err(|e| io_error("cannot open", &csv_path, e))?,
+    ));
+    let header = reader
+        .headers()
+        .map_err(|e| io_error("cannot read", &csv_path, e))?
+        .iter()
+        .map(str::to_owned)
+        .collect();
     let rows_path = dir.chunk_rows(id);
-    let mut rows = BufReader::new(File::open(&rows_path).map_err(|e| io_error("cannot open", &rows_path, e))?);
+    let mut rows =
+        BufReader::new(File::open(&rows_path).map_err(|e| io_error("cannot open", &rows_path, e))?);
     let iter = reader.into_records().map(move |rec| {
         let rec = rec.map_err(|e| io_error("cannot read", &csv_path, e))?;
         let mut buf = [0u8; 8];
-        rows.read_exact(&mut buf).map_err(|e| io_error("cannot read", &rows_path, e))?;
+        rows.read_exact(&mut buf)
+            .map_err(|e| io_error("cannot read", &rows_path, e))?;
         Ok((u64::from_le_bytes(buf), rec))
     });
     Ok((header, iter))
@@ -510,8 +674,13 @@ pub fn infer_group_by(describe: &Value, columns: &[String]) -> Option<(String, S
     let fields = describe.get("fields")?.as_array()?;
     let mut best: Option<(u8, usize, String, String)> = None;
     for field in fields {
-        let Some((rank, column_index, column, reason)) = candidate(field, columns) else { continue };
-        if best.as_ref().map_or(true, |b| (rank, column_index) < (b.0, b.1)) {
+        let Some((rank, column_index, column, reason)) = candidate(field, columns) else {
+            continue;
+        };
+        if best
+            .as_ref()
+            .map_or(true, |b| (rank, column_index) < (b.0, b.1))
+        {
             best = Some((rank, column_index, column, reason));
         }
     }
@@ -523,23 +692,46 @@ fn candidate(field: &Value, columns: &[String]) -> Option<(u8, usize, String, St
         return None;
     }
     let name = field.get("name")?.as_str()?;
-    let targets: Vec<&str> = field.get("referenceTo")?.as_array()?.iter().filter_map(Value::as_str).collect();
+    let targets: Vec<&str> = field
+        .get("referenceTo")?
+        .as_array()?
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
     let audit = ["OwnerId", "CreatedById", "LastModifiedById", "RecordTypeId"].contains(&name);
-    if audit || targets.is_empty() || targets.iter().all(|t| ["User", "Group", "RecordType", "Profile"].contains(t)) {
+    if audit
+        || targets.is_empty()
+        || targets
+            .iter()
+            .all(|t| ["User", "Group", "RecordType", "Profile"].contains(t))
+    {
         return None;
     }
     let relationship = field.get("relationshipName").and_then(Value::as_str);
     let (index, column) = columns.iter().enumerate().find(|(_, c)| {
-        c.eq_ignore_ascii_case(name) || relationship.is_some_and(|r| c.len() > r.len() && c[..r.len()].eq_ignore_ascii_case(r) && c.as_bytes()[r.len()] == b'.')
+        c.eq_ignore_ascii_case(name)
+            || relationship.is_some_and(|r| {
+                c.len() > r.len()
+                    && c[..r.len()].eq_ignore_ascii_case(r)
+                    && c.as_bytes()[r.len()] == b'.'
+            })
     })?;
-    let master_detail = field.get("cascadeDelete").and_then(Value::as_bool) == Some(true) || field.get("relationshipOrder").is_some_and(|v| !v.is_null());
-    let locking_parent = targets.iter().any(|t| ["Account", "Opportunity", "Case", "Contact"].contains(t));
+    let master_detail = field.get("cascadeDelete").and_then(Value::as_bool) == Some(true)
+        || field.get("relationshipOrder").is_some_and(|v| !v.is_null());
+    let locking_parent = targets
+        .iter()
+        .any(|t| ["Account", "Opportunity", "Case", "Contact"].contains(t));
     let (rank, why) = match (master_detail, locking_parent) {
         (true, _) => (0, "a master-detail field: writes lock the master"),
         (false, true) => (1, "a lookup whose parent Salesforce locks on child writes"),
         _ => (2, "a lookup: writes lock the referenced record"),
     };
-    Some((rank, index, column.clone(), format!("{column} ({name} → {}) is {why}", targets.join("/"))))
+    Some((
+        rank,
+        index,
+        column.clone(),
+        format!("{column} ({name} → {}) is {why}", targets.join("/")),
+    ))
 }
 
 #[cfg(test)]
@@ -549,7 +741,10 @@ mod tests {
 
     fn config(group_by: Option<&str>, rows: u64, group_rows: u64) -> PlanConfig {
         PlanConfig {
-            caps: Caps { rows, bytes: 1_000_000 },
+            caps: Caps {
+                rows,
+                bytes: 1_000_000,
+            },
             group_rows,
             group_by: group_by.map(str::to_owned),
             buckets: 4,
@@ -568,7 +763,11 @@ mod tests {
     fn rows_of(dir: &RunDir, chunk: &ChunkPlan) -> Vec<(u64, Vec<String>)> {
         let (header, rows) = read_chunk(dir, chunk.id).unwrap();
         assert_eq!(header, ["LastName", "AccountId"]);
-        rows.map(|r| r.map(|(n, rec)| (n, rec.iter().map(str::to_owned).collect())).unwrap()).collect()
+        rows.map(|r| {
+            r.map(|(n, rec)| (n, rec.iter().map(str::to_owned).collect()))
+                .unwrap()
+        })
+        .collect()
     }
 
     #[test]
@@ -581,7 +780,11 @@ mod tests {
         }
         let (chunks, _) = planner.finish().unwrap();
         assert_eq!(chunks.iter().map(|c| c.rows).collect::<Vec<_>>(), [3, 3, 1]);
-        let all: Vec<u64> = chunks.iter().flat_map(|c| rows_of(&dir, c)).map(|r| r.0).collect();
+        let all: Vec<u64> = chunks
+            .iter()
+            .flat_map(|c| rows_of(&dir, c))
+            .map(|r| r.0)
+            .collect();
         assert_eq!(all, (0..7).collect::<Vec<_>>());
     }
 
@@ -599,7 +802,10 @@ mod tests {
         assert!(chunks.len() > 1);
         for c in &chunks {
             assert!(c.bytes <= 60, "{c:?}");
-            assert_eq!(std::fs::metadata(dir.chunk_csv(c.id)).unwrap().len(), c.bytes);
+            assert_eq!(
+                std::fs::metadata(dir.chunk_csv(c.id)).unwrap().len(),
+                c.bytes
+            );
         }
         assert_eq!(chunks.iter().map(|c| c.rows).sum::<u64>(), 10);
     }
@@ -608,10 +814,18 @@ mod tests {
     fn grouped_rows_of_one_parent_share_one_chunk_and_are_contiguous() {
         let tmp = tempfile::tempdir().unwrap();
         let dir = RunDir(tmp.path().to_owned());
-        let mut planner = Planner::new(dir.clone(), config(Some("AccountId"), 1000, 10), shapes(), 0).unwrap();
+        let mut planner = Planner::new(
+            dir.clone(),
+            config(Some("AccountId"), 1000, 10),
+            shapes(),
+            0,
+        )
+        .unwrap();
         // 12 parents × 3 rows, interleaved; plus 2 rows without parent.
         for i in 0..36 {
-            planner.push(i, 0, contact(i, &format!("P{}", i % 12))).unwrap();
+            planner
+                .push(i, 0, contact(i, &format!("P{}", i % 12)))
+                .unwrap();
         }
         planner.push(36, 0, contact(36, "")).unwrap();
         planner.push(37, 0, contact(37, "#N/A")).unwrap();
@@ -619,14 +833,21 @@ mod tests {
         let mut chunk_of_parent = HashMap::new();
         let mut seen = 0;
         for c in &chunks {
-            assert!(c.rows <= 10, "a grouped chunk holds one internal batch: {c:?}");
+            assert!(
+                c.rows <= 10,
+                "a grouped chunk holds one internal batch: {c:?}"
+            );
             let rows = rows_of(&dir, c);
             seen += rows.len();
             let parents: Vec<_> = rows.iter().map(|r| r.1[1].clone()).collect();
             let mut runs = parents.clone();
             runs.dedup();
             let distinct: std::collections::HashSet<_> = parents.iter().collect();
-            assert_eq!(runs.len(), distinct.len(), "parents contiguous in {parents:?}");
+            assert_eq!(
+                runs.len(),
+                distinct.len(),
+                "parents contiguous in {parents:?}"
+            );
             for p in parents.into_iter().filter(|p| p.starts_with('P')) {
                 assert_eq!(*chunk_of_parent.entry(p).or_insert(c.id), c.id);
             }
@@ -639,7 +860,13 @@ mod tests {
     fn an_oversized_parent_gets_consecutive_chunks_in_one_lane() {
         let tmp = tempfile::tempdir().unwrap();
         let dir = RunDir(tmp.path().to_owned());
-        let mut planner = Planner::new(dir.clone(), config(Some("AccountId"), 1000, 10), shapes(), 0).unwrap();
+        let mut planner = Planner::new(
+            dir.clone(),
+            config(Some("AccountId"), 1000, 10),
+            shapes(),
+            0,
+        )
+        .unwrap();
         for i in 0..120 {
             planner.push(i, 0, contact(i, "BIG")).unwrap();
         }
@@ -647,14 +874,32 @@ mod tests {
             planner.push(i, 0, contact(i, "small")).unwrap();
         }
         let (chunks, _) = planner.finish().unwrap();
-        let big: Vec<_> = chunks.iter().filter(|c| rows_of(&dir, c)[0].1[1] == "BIG").collect();
+        let big: Vec<_> = chunks
+            .iter()
+            .filter(|c| rows_of(&dir, c)[0].1[1] == "BIG")
+            .collect();
         assert_eq!(big.iter().map(|c| c.rows).sum::<u64>(), 120);
         assert!(big.len() >= 12);
-        assert!(big.iter().all(|c| c.lane == big[0].lane), "one lane: {big:?}");
-        let small: Vec<_> = chunks.iter().filter(|c| rows_of(&dir, c)[0].1[1] == "small").collect();
+        assert!(
+            big.iter().all(|c| c.lane == big[0].lane),
+            "one lane: {big:?}"
+        );
+        let small: Vec<_> = chunks
+            .iter()
+            .filter(|c| rows_of(&dir, c)[0].1[1] == "small")
+            .collect();
         assert_eq!(small.len(), 1);
         assert_ne!(small[0].lane, big[0].lane);
-        let leftovers = std::fs::read_dir(tmp.path()).unwrap().filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with("bucket")).count();
+        let leftovers = std::fs::read_dir(tmp.path())
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with("bucket")
+            })
+            .count();
         assert_eq!(leftovers, 0, "spill files are removed");
     }
 
@@ -662,15 +907,26 @@ mod tests {
     fn an_oversized_bucket_is_split_again_and_still_groups() {
         let tmp = tempfile::tempdir().unwrap();
         let dir = RunDir(tmp.path().to_owned());
-        let mut planner = Planner::new(dir.clone(), config(Some("AccountId"), 1000, 40), shapes(), 0).unwrap();
+        let mut planner = Planner::new(
+            dir.clone(),
+            config(Some("AccountId"), 1000, 40),
+            shapes(),
+            0,
+        )
+        .unwrap();
         for i in 0..400 {
-            planner.push(i, 0, contact(i, &format!("P{}", i % 40))).unwrap();
+            planner
+                .push(i, 0, contact(i, &format!("P{}", i % 40)))
+                .unwrap();
         }
         let (chunks, _) = planner.finish().unwrap();
         let mut chunk_of_parent = HashMap::new();
         for c in &chunks {
-                for (_, fields) in rows_of(&dir, c) {
-                assert_eq!(*chunk_of_parent.entry(fields[1].clone()).or_insert(c.id), c.id);
+            for (_, fields) in rows_of(&dir, c) {
+                assert_eq!(
+                    *chunk_of_parent.entry(fields[1].clone()).or_insert(c.id),
+                    c.id
+                );
             }
         }
         assert_eq!(chunks.iter().map(|c| c.rows).sum::<u64>(), 400);
@@ -678,7 +934,10 @@ mod tests {
 
     #[test]
     fn ids_group_on_their_15_character_form() {
-        assert_eq!(parent_key("001M000000qfPySIAU"), parent_key("001M000000qfPyS"));
+        assert_eq!(
+            parent_key("001M000000qfPySIAU"),
+            parent_key("001M000000qfPyS")
+        );
         assert_eq!(parent_key("EXT-1"), "EXT-1");
     }
 
@@ -691,16 +950,23 @@ mod tests {
             {"name": "LastName", "type": "string"}
         ]});
         let cols = |c: &[&str]| c.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        let (column, reason) = infer_group_by(&describe, &cols(&["LastName", "OwnerId", "AccountId"])).unwrap();
+        let (column, reason) =
+            infer_group_by(&describe, &cols(&["LastName", "OwnerId", "AccountId"])).unwrap();
         assert_eq!(column, "AccountId");
         assert!(reason.contains("Account"), "{reason}");
-        let (column, _) = infer_group_by(&describe, &cols(&["LastName", "Account.External_Id__c"])).unwrap();
+        let (column, _) =
+            infer_group_by(&describe, &cols(&["LastName", "Account.External_Id__c"])).unwrap();
         assert_eq!(column, "Account.External_Id__c");
         assert!(infer_group_by(&describe, &cols(&["LastName", "OwnerId"])).is_none());
         let md = json!({"fields": [
             {"name": "Other__c", "type": "reference", "referenceTo": ["Thing__c"], "relationshipName": "Other__r"},
             {"name": "Master__c", "type": "reference", "referenceTo": ["Box__c"], "relationshipName": "Master__r", "cascadeDelete": true}
         ]});
-        assert_eq!(infer_group_by(&md, &cols(&["Other__c", "Master__c"])).unwrap().0, "Master__c");
+        assert_eq!(
+            infer_group_by(&md, &cols(&["Other__c", "Master__c"]))
+                .unwrap()
+                .0,
+            "Master__c"
+        );
     }
 }
