@@ -350,6 +350,11 @@ async fn unknown_header_columns_and_wrong_line_endings_fail_the_job() {
         org.results(&id, "unprocessedrecords").await,
         "Name,Foo\n\"A\",\"1\"\n\"B\",\"2\"\n"
     );
+    assert_eq!(
+        org.results(&id, "unprocessedRecords").await,
+        org.results(&id, "unprocessedrecords").await,
+        "simple-salesforce's spelling"
+    );
 
     let (_, info) = org
         .run(

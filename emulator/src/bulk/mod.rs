@@ -316,6 +316,8 @@ pub fn router() -> Router<AppState> {
         ("successfulResults", get(ingest::successful)),
         ("failedResults", get(ingest::failed)),
         ("unprocessedrecords", get(ingest::unprocessed)),
+        // simple-salesforce spells it with a capital R; Salesforce answers both.
+        ("unprocessedRecords", get(ingest::unprocessed)),
     ];
     for (name, handler) in files {
         router = router
