@@ -366,6 +366,49 @@ mod tests {
         );
     }
 
+    /// Runs `calls` logical calls where each attempt fails with probability `p_fail`; returns
+    /// (attempts sent, calls that succeeded).
+    fn simulate(calls: u32, p_fail: f64) -> (u32, u32) {
+        use rand::Rng;
+        let policy = policy(RetryConfig::default());
+        let mut outcomes = StdRng::seed_from_u64(9);
+        let (mut sent, mut succeeded) = (0, 0);
+        for _ in 0..calls {
+            let mut call = policy.begin();
+            loop {
+                sent += 1;
+                let verdict = if outcomes.random_bool(p_fail) {
+                    unavailable()
+                } else {
+                    Verdict::Success
+                };
+                match call.next(verdict) {
+                    Decision::Retry { .. } => continue,
+                    Decision::Done => succeeded += 1,
+                    _ => {}
+                }
+                break;
+            }
+        }
+        (sent, succeeded)
+    }
+
+    #[test]
+    fn severe_brownout_keeps_retries_a_small_fraction_of_traffic() {
+        // 90 % of attempts fail: a bare 4-attempt policy would send ~3.4 attempts per call.
+        let (sent, _) = simulate(10_000, 0.9);
+        let retries = sent - 10_000;
+        assert!(retries < 1_000, "{retries} retries for 10000 calls");
+    }
+
+    #[test]
+    fn mild_brownout_retries_freely_because_successful_retries_refund_their_cost() {
+        // 30 % of attempts fail: successes refill the budget, so nearly every call completes.
+        let (sent, succeeded) = simulate(10_000, 0.3);
+        assert!(succeeded > 9_800, "{succeeded} of 10000 succeeded");
+        assert!(sent < 15_000, "{sent} attempts");
+    }
+
     #[test]
     fn zero_attempts_is_a_configuration_error() {
         let err = RetryPolicy::new(RetryConfig {
