@@ -15,6 +15,7 @@ pub use family::Family;
 pub use gate::{MAX_VERSION, MIN_VERSION};
 
 use crate::config::Config;
+use crate::faults::Faults;
 use crate::state::{AppState, Org};
 use crate::{auth, control, faults, tls};
 use axum::middleware::{from_fn, from_fn_with_state};
@@ -164,6 +165,11 @@ impl Emulator {
     /// The emulated org (store, limits, faults, sessions, counters).
     pub fn org(&self) -> &Arc<Org> {
         &self.org
+    }
+
+    /// The fault rules in force (`set`, `clear`, `config`), as `PUT /__emulator/faults` does.
+    pub fn faults(&self) -> &Faults {
+        &self.org.faults
     }
 
     /// PEM of the CA that signed the server certificate, when serving https.
