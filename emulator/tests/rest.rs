@@ -80,7 +80,7 @@ async fn update_and_delete_answer_204_and_a_deleted_record_is_gone() {
     let deleted = org.delete(&path).await;
     assert_eq!(deleted.status, 204);
     let read = org.get(&path).await;
-    assert_eq!((read.status, read.error_code()), (404, "NOT_FOUND"));
+    assert_eq!((read.status, read.error_code()), (404, "ENTITY_IS_DELETED"));
     let again = org.delete(&path).await;
     assert_eq!(
         (again.status, again.error_code()),

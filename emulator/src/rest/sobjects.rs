@@ -164,10 +164,7 @@ pub async fn create(txn: &mut Txn<'_>, call: &Call, type_name: &str) -> Result<R
 pub fn retrieve(org: &Org, call: &Call, type_name: &str, raw_id: &str) -> Result<Reply, ApiError> {
     let object = object(org, type_name)?;
     let id = parse_id(object, raw_id)?;
-    let record = org
-        .store
-        .get(object, &id, false)
-        .ok_or_else(ApiError::not_found)?;
+    let record = existing(org, object, &id)?;
     Ok(Reply::ok(render(
         object,
         &record,
