@@ -15,6 +15,7 @@ use super::filter::{is_null, Filter, Source};
 use super::output::Row;
 use super::plan::{Node, Prepared, Shape, Slot};
 use super::sort;
+use crate::schema::ObjectDef;
 use crate::store::{Record, Store};
 use crate::values::FieldError;
 use serde_json::Value;
@@ -61,32 +62,7 @@ pub fn execute(
     })?;
     let local = prepared.filter.as_ref().is_none_or(Filter::is_local);
     let count_only = prepared.shape == Shape::CountAll && local;
-    let unordered_records = prepared.shape == Shape::Records && prepared.order.is_empty() && local;
-    let stop_after = prepared
-        .limit
-        .filter(|_| unordered_records)
-        .map(|limit| limit + prepared.offset);
-    let fields = &prepared.nodes[0].fields;
-    let mut rows = Vec::new();
-    let mut counted = 0;
-    store.scan(object, include_deleted, |record| {
-        let source = RecordSource { record, fields };
-        if local
-            && prepared
-                .filter
-                .as_ref()
-                .is_some_and(|f| !f.matches(&source))
-        {
-            return true;
-        }
-        counted += 1;
-        if !count_only {
-            rows.push(Row::new(
-                fields.iter().map(|&i| record.values[i].clone()).collect(),
-            ));
-        }
-        stop_after.is_none_or(|n| counted < n)
-    });
+    let (counted, mut rows) = collect(store, object, prepared, include_deleted, local, count_only);
     if count_only {
         return Ok(QueryResult {
             total_size: window(counted, prepared).len(),
@@ -139,6 +115,56 @@ pub fn execute(
             }
         }
     })
+}
+
+/// Reads the queried object's records in creation order, applying a local filter on the
+/// way: the count of matches and, unless `count_only`, their rows. A filter pinned to ids
+/// (`Id = …`, `Id IN (…)`) reads just those records instead of scanning the table.
+fn collect(
+    store: &Store,
+    object: &ObjectDef,
+    prepared: &Prepared,
+    include_deleted: bool,
+    local: bool,
+    count_only: bool,
+) -> (usize, Vec<Row>) {
+    let unordered_records = prepared.shape == Shape::Records && prepared.order.is_empty() && local;
+    let stop_after = prepared
+        .limit
+        .filter(|_| unordered_records)
+        .map(|limit| limit + prepared.offset);
+    let fields = &prepared.nodes[0].fields;
+    let filter = prepared.filter.as_ref().filter(|_| local);
+    let mut rows = Vec::new();
+    let mut counted = 0;
+    let mut visit = |record: &Record| {
+        if filter.is_some_and(|f| !f.matches(&RecordSource { record, fields })) {
+            return true;
+        }
+        counted += 1;
+        if !count_only {
+            rows.push(Row::new(
+                fields.iter().map(|&i| record.values[i].clone()).collect(),
+            ));
+        }
+        stop_after.is_none_or(|n| counted < n)
+    };
+    match prepared.filter.as_ref().and_then(Filter::pinned_ids) {
+        Some(mut ids) => {
+            ids.sort_unstable();
+            ids.dedup();
+            let records = ids
+                .into_iter()
+                .filter_map(|id| store.get(object, id, include_deleted));
+            for record in records {
+                if !visit(&record) {
+                    break;
+                }
+            }
+        }
+        None => store.scan(object, include_deleted, &mut visit),
+    }
+    (counted, rows)
 }
 
 /// The rows `OFFSET`/`LIMIT` keep out of `len`.
@@ -667,6 +693,29 @@ mod tests {
             ["Acme", "", ""]
         );
         let _ = (&org.smith, &org.jones, &org.brown, &org.ada);
+    }
+
+    #[test]
+    fn id_pinned_filters_read_just_those_records_in_creation_order() {
+        let org = fixture::org();
+        let soql = format!(
+            "SELECT Name FROM Account WHERE Name != 'Acme' AND Id IN ('{}', '{}', '{}', '{}')",
+            org.initech, org.acme, org.globex, org.initech
+        );
+        assert_eq!(first_column(&org, &soql), ["Globex", "initech"]);
+        let by_short_id = format!(
+            "SELECT Name FROM Account WHERE Id = '{}'",
+            &org.obrien[..15]
+        );
+        assert_eq!(first_column(&org, &by_short_id), ["O'Brien & Sons"]);
+        let other_object = format!("SELECT Name FROM Account WHERE Id = '{}'", org.smith);
+        assert!(first_column(&org, &other_object).is_empty());
+        let account = org.store.schema().object("Account").unwrap().clone();
+        org.store.delete(&account, &org.globex, false).unwrap();
+        let globex = format!("SELECT COUNT() FROM Account WHERE Id = '{}'", org.globex);
+        let prepared = prepare_on(org.store.schema(), &globex, fixture::today()).unwrap();
+        assert_eq!(execute(&org.store, &prepared, false).unwrap().total_size, 0);
+        assert_eq!(execute(&org.store, &prepared, true).unwrap().total_size, 1);
     }
 
     #[test]

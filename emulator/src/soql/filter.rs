@@ -18,6 +18,7 @@ use crate::values::{self, FieldError};
 use chrono::{Duration, NaiveDate};
 use serde_json::Value;
 use std::cmp::Ordering;
+use std::collections::HashSet;
 
 /// Something that yields the value at a slot (`None`: the parent record is absent).
 pub trait Source {
@@ -43,13 +44,61 @@ pub enum Filter {
     In {
         slot: Slot,
         negated: bool,
-        operands: Vec<Operand>,
+        members: Members,
         with_null: bool,
     },
     Like {
         slot: Slot,
         pattern: Vec<LikeToken>,
     },
+}
+
+/// The non-null values of an `IN` list. Text and id lists are hashed, since integrations
+/// send lists of hundreds of ids or external ids and every row is checked against them.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Members {
+    /// Lowercased text.
+    Text(HashSet<String>),
+    /// 18-character ids.
+    Exact(HashSet<String>),
+    Other(Vec<Operand>),
+}
+
+impl Members {
+    fn from_operands(operands: Vec<Operand>) -> Members {
+        let text = |o: &Operand| match o {
+            Operand::Text(t) => Some(t.clone()),
+            _ => None,
+        };
+        let exact = |o: &Operand| match o {
+            Operand::Exact(t) => Some(t.clone()),
+            _ => None,
+        };
+        if let Some(set) = operands.iter().map(text).collect::<Option<HashSet<_>>>() {
+            return Members::Text(set);
+        }
+        if let Some(set) = operands.iter().map(exact).collect::<Option<HashSet<_>>>() {
+            return Members::Exact(set);
+        }
+        Members::Other(operands)
+    }
+
+    /// Whether the (non-null) value is one of the members.
+    fn contains(&self, value: &Value) -> bool {
+        match (self, value) {
+            (Members::Exact(set), Value::String(s)) => set.contains(s.as_str()),
+            (Members::Text(set), Value::String(s)) if s.len() <= STACK_TEXT && s.is_ascii() => {
+                let mut buffer = [0u8; STACK_TEXT];
+                let lower = ascii_lowercase(s, &mut buffer);
+                std::str::from_utf8(lower).is_ok_and(|lower| set.contains(lower))
+            }
+            (Members::Text(set), Value::String(s)) => set.contains(&s.to_lowercase()),
+            (Members::Other(operands), value) => {
+                operands.iter().any(|o| compare(Some(value), Op::Eq, o))
+            }
+            _ => false,
+        }
+    }
 }
 
 /// A literal converted to the form of the field it is compared with.
@@ -116,7 +165,7 @@ pub fn compile(
             Filter::In {
                 slot,
                 negated: *negated,
-                operands,
+                members: Members::from_operands(operands),
                 with_null,
             }
         }
@@ -357,6 +406,27 @@ impl Filter {
         }
     }
 
+    /// The only ids the filter can match, when it pins the queried object's `Id` at its
+    /// top level (`Id = '…'`, `Id IN (…)`, or one of those inside an `AND`).
+    pub fn pinned_ids(&self) -> Option<Vec<&str>> {
+        let is_id = |slot: &Slot| slot.node == 0 && slot.column == 0;
+        match self {
+            Filter::Compare {
+                slot,
+                op: Op::Eq,
+                operand: Operand::Exact(id),
+            } if is_id(slot) => Some(vec![id.as_str()]),
+            Filter::In {
+                slot,
+                negated: false,
+                members: Members::Exact(ids),
+                ..
+            } if is_id(slot) => Some(ids.iter().map(String::as_str).collect()),
+            Filter::And(items) => items.iter().find_map(Filter::pinned_ids),
+            _ => None,
+        }
+    }
+
     pub fn matches(&self, row: &impl Source) -> bool {
         match self {
             Filter::And(items) => items.iter().all(|f| f.matches(row)),
@@ -370,14 +440,12 @@ impl Filter {
             Filter::In {
                 slot,
                 negated,
-                operands,
+                members,
                 with_null,
             } => {
-                let value = row.value(*slot);
-                let found = if is_null(value) {
-                    *with_null
-                } else {
-                    operands.iter().any(|o| compare(value, Op::Eq, o))
+                let found = match row.value(*slot) {
+                    value if is_null(value) => *with_null,
+                    value => value.is_some_and(|v| members.contains(v)),
                 };
                 found != *negated
             }
