@@ -365,6 +365,8 @@ async fn run_scenario(path: &Path) -> Result<(), String> {
     let failures: Vec<String> =
         scenario.assertions.iter().filter_map(|a| check(a, &result, baseline.as_ref()).err()).collect();
     if failures.is_empty() {
+        let base = baseline.as_ref().map(|b| b.stats["api_requests"].clone()).unwrap_or(Value::Null);
+        println!("scenario {} holds: api_requests {} (baseline {base}), calls {}", scenario.name, result.stats["api_requests"], result.calls);
         return Ok(());
     }
     let base = baseline.map(|b| b.stats).unwrap_or(Value::Null);
