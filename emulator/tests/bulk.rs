@@ -633,7 +633,7 @@ async fn parallel_batches_touching_one_parent_contend_for_its_lock() {
         batch_size: 100,
         chunk_size: 50,
         parallel_batches: 4,
-        row_micros: 2_000,
+        row_micros: 5_000,
         batch_retries: 1,
         ..BulkConfig::default()
     };

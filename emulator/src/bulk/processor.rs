@@ -758,3 +758,71 @@ fn record(context: &Context, outcomes: Vec<(usize, Outcome)>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bulk::csv_io::{Delimiter, LineEnding};
+
+    /// Re-reads each batch's byte range the way a worker does.
+    fn reread(dialect: &Dialect, data: &[u8], batch: &Batch) -> Vec<Vec<String>> {
+        let mut reader = dialect.reader(&data[batch.start..batch.end]);
+        let mut record = ByteRecord::new();
+        let mut rows = Vec::new();
+        for _ in 0..batch.rows {
+            assert!(reader.read_byte_record(&mut record).unwrap());
+            rows.push(
+                record
+                    .iter()
+                    .map(|c| String::from_utf8(c.to_vec()).unwrap())
+                    .collect(),
+            );
+        }
+        assert!(
+            !reader.read_byte_record(&mut record).unwrap(),
+            "a batch range holds exactly its rows"
+        );
+        rows
+    }
+
+    #[test]
+    fn batches_cut_at_record_boundaries_even_inside_quoted_newlines() {
+        let dialect = Dialect {
+            delimiter: Delimiter::Comma,
+            line_ending: LineEnding::Crlf,
+        };
+        let data =
+            b"Name,Description\r\nA,\"line one\r\nline two\"\r\nB,plain\r\nC,\"x,y\"\r\n\r\nD,last";
+        let (header, body_start) = read_header(&dialect, data).unwrap();
+        assert_eq!(header, ["Name", "Description"]);
+        let mut batches = Vec::new();
+        let next = split(&dialect, data, 0, body_start, 7, 2, &mut batches);
+        assert_eq!(next, 11);
+        assert_eq!(
+            batches
+                .iter()
+                .map(|b| (b.first_row, b.rows, b.index))
+                .collect::<Vec<_>>(),
+            [(7, 2, 0), (9, 2, 1)]
+        );
+        assert_eq!(
+            reread(&dialect, data, &batches[0]),
+            [vec!["A", "line one\r\nline two"], vec!["B", "plain"]]
+        );
+        assert_eq!(
+            reread(&dialect, data, &batches[1]),
+            [vec!["C", "x,y"], vec!["D", "last"]]
+        );
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_not_part_of_the_first_column_name() {
+        let dialect = Dialect {
+            delimiter: Delimiter::Tab,
+            line_ending: LineEnding::Lf,
+        };
+        let (header, _) = read_header(&dialect, "\u{feff}Name\tPhone\nA\t1\n".as_bytes()).unwrap();
+        assert_eq!(header, ["Name", "Phone"]);
+        assert!(read_header(&dialect, b"").is_err());
+    }
+}
