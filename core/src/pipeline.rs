@@ -189,6 +189,12 @@ impl Pipeline {
             config.session,
             Some(refresh_hook(&metrics, &events)),
         );
+        let budget = retry.budget().clone();
+        metrics.register_gauge(
+            "retry_budget_available",
+            "Tokens left in the retry budget",
+            Box::new(move || Some(u64::from(budget.available()))),
+        );
         let guard = LimitsGuard::new(config.limits.clone(), events.clone(), metrics.clone())?;
         let scheduler = Scheduler::with_observers(config.scheduler.clone(), events.clone(), metrics.clone())?;
         let metadata = ResponseCache::new(config.cache, metrics.clone())?;
