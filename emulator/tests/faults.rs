@@ -296,3 +296,15 @@ async fn bad_rules_are_refused_naming_the_problem() {
         .await;
     assert_eq!(not_json.status, 400);
 }
+
+#[tokio::test]
+async fn the_library_handle_sets_faults_too() {
+    let emu = Emu::start().await;
+    let token = emu.token().await;
+    let faults: FaultConfig =
+        serde_json::from_value(rules(1, json!([{"share": 1.0, "effect": "503"}]))).unwrap();
+    emu.emulator.faults().set(faults).unwrap();
+    assert_eq!(emu.get(&token, "limits").await.status, 503);
+    emu.emulator.faults().clear();
+    assert_eq!(emu.get(&token, "limits").await.status, 200);
+}

@@ -281,3 +281,54 @@ async fn control_calls_are_never_counted() {
     assert_eq!(stats["api_requests"], 0);
     assert_eq!(stats["requests_by_route"], json!({}));
 }
+
+#[test]
+fn the_readme_config_example_parses() {
+    let readme = include_str!("../README.md");
+    let start = readme.find("```toml\n").expect("a toml block") + "```toml\n".len();
+    let block = &readme[start..start + readme[start..].find("```").unwrap()];
+    let config = Config::from_toml(block).unwrap_or_else(|e| panic!("README example: {e}"));
+    assert_eq!(config.latency.routes["query"].base_ms, 40);
+    assert_eq!(config.faults.rules.len(), 1);
+    assert_eq!(config.objects[0].name, "Invoice__c");
+}
+
+#[tokio::test]
+async fn route_latency_is_applied_and_unknown_families_are_refused() {
+    let mut config = Config::default();
+    config.latency.routes.insert(
+        "limits".into(),
+        sfscale_emulator::config::RouteLatency {
+            base_ms: 150,
+            jitter_ms: 0,
+        },
+    );
+    config.limits.long_running_after_ms = 20;
+    let emu = Emu::start_with(config).await;
+    let token = emu.token().await;
+    assert_eq!(emu.get(&token, "limits").await.status, 200);
+    assert_eq!(
+        emu.stats().await["peak_long_running"],
+        1,
+        "the 150 ms latency made the call long-running"
+    );
+    assert_eq!(
+        emu.get(&token, &format!("/services/data/{V}/"))
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        emu.stats().await["peak_long_running"],
+        1,
+        "other families have no latency"
+    );
+
+    let mut config = Config::default();
+    config
+        .latency
+        .routes
+        .insert("soap".into(), Default::default());
+    let error = Emulator::start(config).await.err().unwrap().to_string();
+    assert!(error.contains("latency.routes.soap"), "{error}");
+}

@@ -45,8 +45,18 @@ pub enum StartError {
     Tls(#[from] tls::TlsError),
 }
 
-/// Checks what `Org::new` does not: fault rules, the JWT key, the edition.
+/// Checks what `Org::new` does not: fault rules, the JWT key, the edition, latency families.
 fn validate(config: &Config) -> Result<(), StartError> {
+    if let Some(name) = config
+        .latency
+        .routes
+        .keys()
+        .find(|name| Family::parse(name).is_none())
+    {
+        return Err(StartError::Config(format!(
+            "latency.routes.{name}: not a route family (token, query, sobjects, composite, bulk, limits, other)"
+        )));
+    }
     let invalid = |e: &dyn std::fmt::Display| StartError::Config(e.to_string());
     faults::validate(&config.faults).map_err(|e| invalid(&e))?;
     auth::load_key(&config.org.jwt_cert_pem).map_err(|e| invalid(&e))?;
