@@ -12,6 +12,14 @@
 //! Files: `call.rs` (Call, Reply), `dispatch.rs` (route table), `txn.rs` (locks,
 //! processing time, rollback), `query.rs` + `cursors.rs`, `sobjects.rs`, `describe.rs`,
 //! `collections.rs`, `composite.rs`.
+//!
+//! To add an endpoint:
+//! 1. write its handler in the file of its resource, taking `&Org` (reads) or
+//!    `&mut Txn` (writes) and the [`Call`], returning `Result<Reply, ApiError>`;
+//! 2. add its `(path segments, method)` arm to `dispatch::resource` and its path to
+//!    `allowed_methods` (405 answers);
+//! 3. add the axum path pattern to `PATHS` if no existing pattern matches it;
+//! 4. test it over HTTP in `tests/rest*.rs` (and, once, as a Composite subrequest).
 
 mod call;
 mod collections;
@@ -43,7 +51,6 @@ const PATHS: &[&str] = &[
     "/services/data/{version}/queryAll",
     "/services/data/{version}/queryAll/{locator}",
     "/services/data/{version}/sobjects",
-    "/services/data/{version}/sobjects/",
     "/services/data/{version}/sobjects/{object}",
     "/services/data/{version}/sobjects/{object}/{id}",
     "/services/data/{version}/sobjects/{object}/{field}/{value}",
