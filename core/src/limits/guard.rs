@@ -173,6 +173,21 @@ impl LimitsGuard {
         self.shared.changed.notify_waiters();
     }
 
+    /// Records that Salesforce refused a call for the daily limit (403 `REQUEST_LIMIT_EXCEEDED`
+    /// TotalRequests): the allocation is used up, whatever the last header said. Unknown
+    /// allocations stay unknown (their size is not known).
+    pub fn observe_exhausted(&self, allocation: Allocation) {
+        if let Some(usage) = self.usage(allocation) {
+            self.observe(
+                allocation,
+                Usage {
+                    used: usage.max,
+                    max: usage.max,
+                },
+            );
+        }
+    }
+
     /// The last observed usage.
     pub fn usage(&self, allocation: Allocation) -> Option<Usage> {
         self.shared.counters.lock()[index(allocation)].usage
@@ -406,6 +421,23 @@ mod tests {
         assert!(
             guard.admit(Priority::Background, 1).await.is_ok(),
             "the window rolled"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_server_side_daily_limit_refusal_stops_further_calls() {
+        let guard = guard_at(300);
+        guard.observe_exhausted(Allocation::ApiRequests);
+        assert_eq!(
+            guard.usage(Allocation::ApiRequests),
+            Some(Usage {
+                used: 1000,
+                max: 1000
+            })
+        );
+        assert_eq!(
+            code(guard.admit(Priority::Critical, 1).await),
+            "REQUEST_LIMIT_EXCEEDED"
         );
     }
 
