@@ -23,12 +23,25 @@ pub enum SelectItem {
     CountAll {
         at: usize,
     },
+    /// `FIELDS(ALL | STANDARD | CUSTOM)`.
+    Fields {
+        group: FieldGroup,
+        at: usize,
+    },
     /// `COUNT(field) [alias]`, an aggregate returning one row.
     Count {
         path: Path,
         alias: Option<String>,
         at: usize,
     },
+}
+
+/// Which fields `FIELDS(…)` stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldGroup {
+    All,
+    Standard,
+    Custom,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

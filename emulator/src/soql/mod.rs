@@ -2,8 +2,9 @@
 //!
 //! REST `query`/`queryAll` and Bulk 2.0 query jobs both run SOQL through this module, so
 //! they agree on what a query means and on how it fails. Supported: field lists with
-//! parent fields to any depth (`Account.Owner.Email`), `COUNT()` and `COUNT(field)`,
-//! `WHERE` with `= != <> < <= > >=`, `LIKE`, `IN`/`NOT IN`, `AND`/`OR`/`NOT` and
+//! parent fields to any depth (`Account.Owner.Email`), `FIELDS(ALL|STANDARD|CUSTOM)`,
+//! `COUNT()` and `COUNT(field)`, `WHERE` with `= != <> < <= > >=`, `LIKE`,
+//! `IN`/`NOT IN`, `AND`/`OR`/`NOT` and
 //! parentheses, `NULL`, booleans, numbers, escaped strings, date and datetime literals and
 //! relative dates (`TODAY`, `LAST_N_DAYS:n` …), `ORDER BY` with `ASC`/`DESC` and
 //! `NULLS FIRST|LAST`, `LIMIT`, `OFFSET` (≤ 2000), `WITH SECURITY_ENFORCED` and `FOR VIEW`

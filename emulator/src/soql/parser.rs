@@ -209,6 +209,9 @@ impl Parser<'_> {
         if token.is_keyword("TYPEOF") {
             return Err(self.unsupported(token.at, "TYPEOF"));
         }
+        if token.is_keyword("FIELDS") && next.is_symbol("(") {
+            return self.fields_function(token.at);
+        }
         if token.kind == Kind::Name && next.is_symbol("(") {
             if !token.is_keyword("COUNT") {
                 return Err(self.unsupported(
@@ -230,6 +233,20 @@ impl Parser<'_> {
             });
         }
         Ok(SelectItem::Field(self.path()?))
+    }
+
+    /// `FIELDS(ALL | STANDARD | CUSTOM)`, after its `FIELDS` keyword at `at`.
+    fn fields_function(&mut self, at: usize) -> Result<SelectItem, FieldError> {
+        self.pos += 2;
+        let group = match self.peek().text.to_ascii_uppercase().as_str() {
+            "ALL" => FieldGroup::All,
+            "STANDARD" => FieldGroup::Standard,
+            "CUSTOM" => FieldGroup::Custom,
+            _ => return Err(self.unexpected()),
+        };
+        self.pos += 1;
+        self.expect_symbol(")")?;
+        Ok(SelectItem::Fields { group, at })
     }
 
     /// An optional alias after an aggregate: a name that is not a keyword.
@@ -658,6 +675,21 @@ mod tests {
             "{}",
             e.message
         );
+    }
+
+    #[test]
+    fn fields_function_groups() {
+        let q = parse("SELECT fields(standard), Account.Name FROM Contact").unwrap();
+        assert_eq!(
+            q.select[0],
+            SelectItem::Fields {
+                group: FieldGroup::Standard,
+                at: 7
+            }
+        );
+        assert!(error("SELECT FIELDS(SOME) FROM Contact")
+            .message
+            .ends_with("unexpected token: 'SOME'"));
     }
 
     #[test]

@@ -11,7 +11,7 @@
 //! All name errors are found here, before any data is read, in the order Salesforce
 //! reports them: the object, then the select list, the filter and the ordering.
 
-use super::ast::{Path, Query, SelectItem};
+use super::ast::{FieldGroup, Path, Query, SelectItem};
 use super::errors;
 use super::filter::{self, Filter};
 use crate::schema::{FieldType, ObjectDef, Schema};
@@ -20,6 +20,9 @@ use chrono::NaiveDate;
 
 /// Salesforce's largest accepted `OFFSET`.
 pub const MAX_OFFSET: u64 = 2_000;
+
+/// The largest `LIMIT` allowed with `FIELDS(ALL)` and `FIELDS(CUSTOM)`.
+const MAX_UNBOUNDED_FIELDS_LIMIT: u64 = 200;
 
 /// A position in an evaluated row: column `column` of node `node`'s field list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -212,7 +215,7 @@ impl<'a> Resolver<'a> {
         let mut slots = Vec::new();
         let mut columns: Vec<String> = Vec::new();
         for (i, item) in query.select.iter().enumerate() {
-            let (slot, column) = match item {
+            let resolved = match item {
                 SelectItem::Field(path) if aggregate => {
                     let message = format!("Field must be grouped or aggregated: {}", path.text());
                     return Err(errors::at(
@@ -222,25 +225,31 @@ impl<'a> Resolver<'a> {
                         &message,
                     ));
                 }
-                SelectItem::Field(path) => self.resolve_path(path)?,
-                SelectItem::Count { path, alias, .. } => (
-                    self.slot(path)?,
-                    alias.clone().unwrap_or_else(|| format!("expr{i}")),
-                ),
+                SelectItem::Fields { at, .. } if aggregate => {
+                    let message = "FIELDS() cannot be combined with aggregate functions";
+                    return Err(errors::at(self.soql, *at, errors::MALFORMED_QUERY, message));
+                }
+                SelectItem::Field(path) => vec![self.resolve_path(path)?],
+                SelectItem::Fields { group, at } => self.field_group(query, *group, *at)?,
+                SelectItem::Count { path, alias, .. } => {
+                    vec![(
+                        self.slot(path)?,
+                        alias.clone().unwrap_or_else(|| format!("expr{i}")),
+                    )]
+                }
                 SelectItem::CountAll { at } => {
                     let message = "COUNT() must be the only element in the SELECT list";
                     return Err(errors::at(self.soql, *at, errors::MALFORMED_QUERY, message));
                 }
             };
-            if columns.iter().any(|c| c.eq_ignore_ascii_case(&column)) {
-                return Err(FieldError::new(
-                    errors::INVALID_FIELD,
-                    format!("duplicate field selected: {column}"),
-                    &[],
-                ));
+            for (slot, column) in resolved {
+                if columns.iter().any(|c| c.eq_ignore_ascii_case(&column)) {
+                    let message = format!("duplicate field selected: {column}");
+                    return Err(FieldError::new(errors::INVALID_FIELD, message, &[]));
+                }
+                slots.push(slot);
+                columns.push(column);
             }
-            slots.push(slot);
-            columns.push(column);
         }
         let shape = if aggregate {
             Shape::Aggregate
@@ -248,6 +257,43 @@ impl<'a> Resolver<'a> {
             Shape::Records
         };
         Ok((shape, slots, columns))
+    }
+
+    /// The queried object's fields `FIELDS(group)` names; `ALL` and `CUSTOM` need a
+    /// `LIMIT` of at most 200, as in Salesforce.
+    fn field_group(
+        &mut self,
+        query: &Query,
+        group: FieldGroup,
+        at: usize,
+    ) -> Result<Vec<(Slot, String)>, FieldError> {
+        let bounded = query
+            .limit
+            .is_some_and(|l| l.value <= MAX_UNBOUNDED_FIELDS_LIMIT);
+        if group != FieldGroup::Standard && !bounded {
+            let message = "The SOQL FIELDS function must have a LIMIT of at most 200";
+            return Err(errors::at(self.soql, at, errors::MALFORMED_QUERY, message));
+        }
+        let names: Vec<String> = self
+            .object(0)
+            .fields
+            .iter()
+            .map(|f| f.name.clone())
+            .filter(|name| match group {
+                FieldGroup::All => true,
+                FieldGroup::Standard => !name.ends_with("__c"),
+                FieldGroup::Custom => name.ends_with("__c"),
+            })
+            .collect();
+        names
+            .into_iter()
+            .map(|name| {
+                self.resolve_path(&Path {
+                    segments: vec![name],
+                    at,
+                })
+            })
+            .collect()
     }
 
     fn object(&self, node: usize) -> &'a ObjectDef {
@@ -503,6 +549,28 @@ mod tests {
                 .ends_with("Field must be grouped or aggregated: Name"),
             "{}",
             e.message
+        );
+    }
+
+    #[test]
+    fn fields_function_expands_to_the_object_fields() {
+        let p = prepare("SELECT FIELDS(CUSTOM) FROM Account LIMIT 200").unwrap();
+        assert_eq!(p.columns(), ["External_Id__c"]);
+        let p = prepare("SELECT FIELDS(STANDARD), Owner.Name FROM Contact").unwrap();
+        assert_eq!(p.columns()[..2], ["Id", "IsDeleted"]);
+        assert_eq!(p.columns().last().unwrap(), "Owner.Name");
+        assert!(!p.columns().contains(&"External_Id__c".to_string()));
+        let e = prepare("SELECT FIELDS(ALL) FROM Account").unwrap_err();
+        assert!(
+            e.message
+                .ends_with("The SOQL FIELDS function must have a LIMIT of at most 200"),
+            "{}",
+            e.message
+        );
+        let e = prepare("SELECT Id, FIELDS(ALL) FROM User LIMIT 200").unwrap_err();
+        assert_eq!(
+            (e.code.as_str(), e.message.as_str()),
+            ("INVALID_FIELD", "duplicate field selected: Id")
         );
     }
 
