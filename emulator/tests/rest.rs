@@ -674,3 +674,99 @@ async fn bad_queries_and_locators_get_salesforce_errors() {
         );
     }
 }
+
+fn invoice_config() -> sfscale_emulator::Config {
+    use sfscale_emulator::schema::{default_custom_fields, CustomField, CustomObject, FieldType};
+    let mut config = sfscale_emulator::Config::default();
+    config.objects.push(CustomObject {
+        name: "Invoice__c".into(),
+        key_prefix: "a01".into(),
+        fields: vec![
+            CustomField {
+                name: "Account__c".into(),
+                field_type: FieldType::Reference,
+                reference_to: Some("Account".into()),
+                master_detail: true,
+                unique: false,
+                external_id: false,
+                ..default_custom_fields().remove(0)
+            },
+            CustomField {
+                name: "Total__c".into(),
+                field_type: FieldType::Currency,
+                unique: false,
+                external_id: false,
+                ..default_custom_fields().remove(0)
+            },
+        ],
+    });
+    config
+}
+
+#[tokio::test]
+async fn custom_objects_from_the_config_are_described_written_and_lock_their_master() {
+    let mut config = invoice_config();
+    config.limits.lock_wait_ms = 30;
+    let org = Org::start_with(config).await;
+    let global = org.get("/sobjects").await;
+    let invoice = global.body["sobjects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["name"] == "Invoice__c")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (&invoice["custom"], &invoice["keyPrefix"]),
+        (&json!(true), &json!("a01"))
+    );
+    let account = org.get("/sobjects/Account/describe").await;
+    let child = account.body["childRelationships"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["childSObject"] == "Invoice__c")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (&child["relationshipName"], &child["cascadeDelete"]),
+        (&json!("Invoices__r"), &json!(true))
+    );
+
+    let parent = org.account("Master").await;
+    let created = org
+        .post(
+            "/sobjects/Invoice__c",
+            json!({"Name": "INV-1", "Account__c": parent, "Total__c": 12.5}),
+        )
+        .await;
+    assert_eq!(created.status, 201);
+    assert!(created.body["id"].as_str().unwrap().starts_with("a01"));
+    let held = org
+        .emulator
+        .org()
+        .locks
+        .acquire(vec![parent.clone()], std::time::Duration::ZERO)
+        .await
+        .unwrap();
+    let id = created.body["id"].as_str().unwrap();
+    let blocked = org
+        .patch(
+            &format!("/sobjects/Invoice__c/{id}"),
+            json!({"Total__c": 13}),
+        )
+        .await;
+    assert_eq!(
+        blocked.error_code(),
+        "UNABLE_TO_LOCK_ROW",
+        "a master-detail child write locks the master"
+    );
+    drop(held);
+    let read = org
+        .get(&format!("/sobjects/Invoice__c/{id}?fields=Total__c"))
+        .await;
+    assert_eq!(
+        read.body["Total__c"], 12.5,
+        "the blocked update changed nothing"
+    );
+}
