@@ -18,6 +18,10 @@ use crate::values::FieldError;
 /// The longest statement Salesforce accepts, in characters.
 const MAX_STATEMENT_CHARS: usize = 100_000;
 
+/// How deeply parentheses and `NOT`s may nest in a condition (the parser and the filter
+/// recurse on them, so this bounds their stack use; real queries nest a few levels).
+const MAX_CONDITION_DEPTH: usize = 100;
+
 /// Words that end a field list or a condition and so can never be field names.
 const RESERVED: &[&str] = &[
     "SELECT", "FROM", "WHERE", "AND", "OR", "NOT", "ORDER", "BY", "LIMIT", "OFFSET", "GROUP",
@@ -71,6 +75,7 @@ pub fn parse(soql: &str) -> Result<Query, FieldError> {
         soql,
         tokens,
         pos: 0,
+        depth: 0,
     }
     .query()
 }
@@ -79,6 +84,8 @@ struct Parser<'a> {
     soql: &'a str,
     tokens: Vec<Token>,
     pos: usize,
+    /// Current nesting of parentheses and `NOT`s in the condition.
+    depth: usize,
 }
 
 impl Parser<'_> {
@@ -409,15 +416,29 @@ impl Parser<'_> {
     }
 
     fn unary(&mut self) -> Result<Condition, FieldError> {
-        if self.eat_keyword("NOT") {
-            return Ok(Condition::Not(Box::new(self.unary()?)));
+        let nests = self.peek().is_keyword("NOT") || self.peek().is_symbol("(");
+        if !nests {
+            return self.simple();
         }
-        if self.eat_symbol("(") {
-            let inner = self.condition()?;
-            self.expect_symbol(")")?;
-            return Ok(inner);
+        if self.depth == MAX_CONDITION_DEPTH {
+            let message = format!("conditions may nest at most {MAX_CONDITION_DEPTH} deep");
+            return Err(errors::at(
+                self.soql,
+                self.peek().at,
+                errors::MALFORMED_QUERY,
+                &message,
+            ));
         }
-        self.simple()
+        self.depth += 1;
+        let condition = if self.eat_keyword("NOT") {
+            self.unary().map(|inner| Condition::Not(Box::new(inner)))
+        } else {
+            self.pos += 1;
+            let inner = self.condition();
+            inner.and_then(|inner| self.expect_symbol(")").map(|_| inner))
+        };
+        self.depth -= 1;
+        condition
     }
 
     fn simple(&mut self) -> Result<Condition, FieldError> {
@@ -756,6 +777,29 @@ mod tests {
                 e.message
             );
         }
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_instead_of_overflowing_the_stack() {
+        let nested = |n: usize| {
+            format!(
+                "SELECT Id FROM Account WHERE {}Name = 'x'{}",
+                "(".repeat(n),
+                ")".repeat(n)
+            )
+        };
+        parse(&nested(MAX_CONDITION_DEPTH)).unwrap();
+        let e = error(&nested(40_000));
+        assert!(
+            e.message.ends_with("conditions may nest at most 100 deep"),
+            "{}",
+            &e.message[..200]
+        );
+        let nots = format!(
+            "SELECT Id FROM Account WHERE {} Name = 'x'",
+            "NOT ".repeat(20_000)
+        );
+        assert_eq!(error(&nots).code, "MALFORMED_QUERY");
     }
 
     #[test]

@@ -21,6 +21,9 @@ use chrono::NaiveDate;
 /// Salesforce's largest accepted `OFFSET`.
 pub const MAX_OFFSET: u64 = 2_000;
 
+/// Salesforce follows at most five child-to-parent relationships in one field path.
+const MAX_RELATIONSHIP_HOPS: usize = 5;
+
 /// The largest `LIMIT` allowed with `FIELDS(ALL)` and `FIELDS(CUSTOM)`.
 const MAX_UNBOUNDED_FIELDS_LIMIT: u64 = 200;
 
@@ -358,6 +361,15 @@ impl<'a> Resolver<'a> {
     /// Resolves a field path to a slot and its canonical dotted name (`Account.Name`).
     fn resolve_path(&mut self, path: &Path) -> Result<(Slot, String), FieldError> {
         let segments = self.relative(path);
+        if segments.len() > MAX_RELATIONSHIP_HOPS + 1 {
+            let message = format!("SOQL statements cannot query relationships that are more than {MAX_RELATIONSHIP_HOPS} levels away from the root entity object.");
+            return Err(errors::at(
+                self.soql,
+                path.at,
+                errors::MALFORMED_QUERY,
+                &message,
+            ));
+        }
         let mut canonical = Vec::with_capacity(segments.len());
         let (field_name, hops) = segments.split_last().expect("paths have a segment");
         let mut node = 0;
@@ -524,6 +536,18 @@ mod tests {
         );
         let e = prepare("SELECT Id FROM Account ORDER BY Nope").unwrap_err();
         assert!(e.message.contains("No such column 'Nope'"), "{}", e.message);
+    }
+
+    #[test]
+    fn paths_follow_at_most_five_relationships() {
+        prepare("SELECT Parent.Parent.Parent.Parent.Parent.Name FROM Account").unwrap();
+        let e = prepare("SELECT Parent.Parent.Parent.Parent.Parent.Parent.Name FROM Account")
+            .unwrap_err();
+        assert!(
+            e.message.contains("more than 5 levels away"),
+            "{}",
+            e.message
+        );
     }
 
     #[test]
