@@ -9,10 +9,10 @@
 //! Open           -> Aborted          client  PATCH {"state":"Aborted"}
 //! UploadComplete -> Aborted          client
 //! UploadComplete -> InProgress       processor picks the job up
-//! UploadComplete -> Failed           processor (bad header, no data, injected failure)
 //! InProgress     -> Aborted          client  (rows not yet processed stay unprocessed)
 //! InProgress     -> JobComplete      processor, after its last batch
-//! InProgress     -> Failed           processor (daily batch limit, injected failure)
+//! InProgress     -> Failed           processor (bad header or no data, daily batch
+//!                                    limit, invalid query, injected failure)
 //! ```
 //!
 //! Query jobs are born in `UploadComplete` (they have no `Open` phase). The table is data,
@@ -52,7 +52,6 @@ pub const TRANSITIONS: &[(JobState, JobState, Actor)] = &[
     (Open, Aborted, Client),
     (UploadComplete, Aborted, Client),
     (UploadComplete, InProgress, Processor),
-    (UploadComplete, Failed, Processor),
     (InProgress, Aborted, Client),
     (InProgress, JobComplete, Processor),
     (InProgress, Failed, Processor),

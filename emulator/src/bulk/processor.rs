@@ -57,6 +57,17 @@ struct Columns {
     id_column: Option<usize>,
 }
 
+impl Columns {
+    /// Whether another upload's header names the same columns in the same order.
+    fn same_header(&self, header: &[String]) -> bool {
+        header.len() == self.header.len()
+            && header
+                .iter()
+                .zip(&self.header)
+                .all(|(a, b)| a.eq_ignore_ascii_case(b))
+    }
+}
+
 /// A slice of one upload processed as a unit.
 #[derive(Debug, Clone)]
 struct Batch {
@@ -121,17 +132,17 @@ fn plan(state: &AppState, job: &IngestJob) -> Result<(Columns, Vec<Batch>), Stri
         return Err("InvalidBatch : No data was uploaded for this job".into());
     }
     let batch_size = state.config.bulk.batch_size.max(1);
-    let mut header: Option<Vec<String>> = None;
+    let mut columns: Option<Columns> = None;
     let mut batches = Vec::new();
     let mut first_row = 0;
     for (index, data) in uploads.iter().enumerate() {
         if let Some(message) = dialect.line_ending.mismatch(data) {
             return Err(message);
         }
-        let (this_header, body_start) = read_header(&dialect, data)?;
-        match &header {
-            None => header = Some(this_header),
-            Some(first) if *first != this_header => {
+        let (header, body_start) = read_header(&dialect, data)?;
+        match &columns {
+            None => columns = Some(resolve_columns(state.store.schema(), job, header)?),
+            Some(first) if !first.same_header(&header) => {
                 return Err(format!("InvalidBatch : The header of upload {} differs from the header of the first upload", index + 1));
             }
             Some(_) => {}
@@ -146,8 +157,7 @@ fn plan(state: &AppState, job: &IngestJob) -> Result<(Columns, Vec<Batch>), Stri
             &mut batches,
         );
     }
-    let header = header.expect("at least one upload");
-    let columns = resolve_columns(state.store.schema(), job, header)?;
+    let columns = columns.expect("at least one upload");
     Ok((columns, batches))
 }
 
