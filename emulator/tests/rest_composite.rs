@@ -551,3 +551,35 @@ async fn collections_of_mixed_types_may_form_at_most_ten_chunks() {
     );
     assert_eq!((org.count("Account"), org.count("Contact")), (6, 5));
 }
+
+#[tokio::test]
+async fn concurrent_collections_under_one_account_collide_and_every_record_is_accounted_for() {
+    let mut config = Config::default();
+    config.limits.lock_wait_ms = 10;
+    // 100 records × 10 ms: each call holds the shared Account for about a second.
+    config.bulk.row_micros = 10_000;
+    let org = Org::start_with(config).await;
+    let parent = org.seed("Account", json!({"Name": "Skewed parent"}));
+    let call = |c: usize| {
+        let records: Vec<Value> = (0..100)
+            .map(|i| contact(&format!("C{c}-{i}"), &parent))
+            .collect();
+        org.post("/composite/sobjects", json!({"records": records}))
+    };
+    let answers = futures::future::join_all((0..4).map(call)).await;
+    let codes: Vec<String> = answers.iter().flat_map(|a| status_codes(&a.body)).collect();
+    let saved = codes.iter().filter(|c| *c == "OK").count();
+    let locked = codes.iter().filter(|c| *c == "UNABLE_TO_LOCK_ROW").count();
+    assert_eq!(
+        saved + locked,
+        400,
+        "every record either saved or failed on the lock"
+    );
+    assert!(
+        saved >= 100 && locked >= 100,
+        "saved {saved}, locked {locked}"
+    );
+    assert_eq!(org.count("Contact"), saved);
+    assert_eq!(org.errors("UNABLE_TO_LOCK_ROW"), locked as u64);
+    assert_eq!(org.emulator.org().locks.held_count(), 0);
+}

@@ -133,7 +133,7 @@ fn type_facts(field: &FieldDef) -> (&'static str, u32, u32, u32, u32) {
         Date => ("xsd:date", 0, 0, 0, 0),
         Datetime => ("xsd:dateTime", 0, 0, 0, 0),
         String | Textarea | Email | Phone | Url | Picklist => {
-            ("xsd:string", field.length * 3, 0, 0, 0)
+            ("xsd:string", field.length.saturating_mul(3), 0, 0, 0)
         }
     }
 }
