@@ -101,8 +101,9 @@ async fn timeout_holds_the_call_until_the_client_gives_up() {
         .timeout(Duration::from_millis(300));
     let error = impatient.send().await.expect_err("no answer in time");
     assert!(error.is_timeout(), "{error:?}");
-    let stats = emu.stats().await;
-    assert_eq!(stats["faults_injected"]["timeout"], 1);
+    assert_eq!(emu.stats().await["faults_injected"]["timeout"], 1);
+    // The held call ends when the client hangs up, so it does not stay in flight.
+    emu.wait_for_stats(|s| s["in_flight"] == 0).await;
     emu.emulator.shutdown().await;
 }
 
