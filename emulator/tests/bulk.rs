@@ -1125,3 +1125,48 @@ async fn reset_forgets_every_job() {
         json!([])
     );
 }
+
+#[tokio::test]
+async fn job_lists_page_by_a_thousand() {
+    let org = start(Config::default()).await;
+    for _ in 0..1_001 {
+        org.create(json!({"object": "Lead", "operation": "insert"}))
+            .await;
+    }
+    let (_, first) = org.json(reqwest::Method::GET, "ingest", None).await;
+    assert_eq!(
+        (
+            first["done"].as_bool(),
+            first["records"].as_array().unwrap().len()
+        ),
+        (Some(false), 1_000)
+    );
+    let next = first["nextRecordsUrl"].as_str().unwrap();
+    assert!(
+        next.starts_with("/services/data/v62.0/jobs/ingest?queryLocator="),
+        "{next}"
+    );
+    let response = org
+        .http
+        .get(format!("{}{next}", org.emulator.url()))
+        .bearer_auth(&org.token)
+        .send()
+        .await
+        .unwrap();
+    let second: Value = response.json().await.unwrap();
+    assert_eq!(
+        (
+            second["done"].as_bool(),
+            second["records"].as_array().unwrap().len()
+        ),
+        (Some(true), 1)
+    );
+    assert_eq!(second["nextRecordsUrl"], Value::Null);
+    let (status, error) = org
+        .json(reqwest::Method::GET, "ingest?queryLocator=%21%21", None)
+        .await;
+    assert_eq!(
+        (status, error_code(&error)),
+        (StatusCode::BAD_REQUEST, "INVALID_QUERY_LOCATOR")
+    );
+}
