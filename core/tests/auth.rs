@@ -147,9 +147,7 @@ async fn clients_sharing_a_token_store_share_one_token() {
 
 #[tokio::test]
 async fn https_with_a_custom_ca_file() {
-    let mut config = Config::default();
-    config.tls = true;
-    let emu = Emu::start_with(config).await;
+    let emu = Emu::start_with(Config { tls: true, ..Config::default() }).await;
     assert!(emu.url().starts_with("https://"));
     let dir = tempfile::tempdir().unwrap();
     let ca = dir.path().join("ca.pem");

@@ -9,7 +9,7 @@ use common::{accounts, count, Emu};
 use futures::TryStreamExt as _;
 use serde_json::{json, Value};
 use sfscale::rest::{Record, Subrequest};
-use sfscale::{Order, Soql};
+use sfscale::{ErrorKind, Order, Soql};
 
 fn record(value: Value) -> Record {
     value.as_object().expect("an object").clone()
@@ -67,8 +67,8 @@ async fn crud_round_trip() {
     assert_eq!(got["Name"], "Acme 2");
     client.delete("Account", &id).await.unwrap();
     let gone = client.get("Account", &id, &[]).await.unwrap_err();
-    assert_eq!(gone.code(), "NOT_FOUND");
-    assert_eq!(gone.status(), Some(404));
+    // Salesforce answers 404 ENTITY_IS_DELETED for a record in the recycle bin.
+    assert_eq!((gone.kind(), gone.status()), (ErrorKind::NotFound, Some(404)), "{gone}");
     let bad = client.create("Account", &json!({"Nope__c": 1})).await.unwrap_err();
     assert_eq!(bad.status(), Some(400), "{bad}");
     assert!(bad.to_string().contains("create on Account"), "{bad}");

@@ -110,7 +110,7 @@ impl Client {
         all_or_none: bool,
     ) -> Result<Vec<RecordResult>, Error> {
         path::name(ext_field)?;
-        if let Some(row) = records.iter().position(|r| r.get(ext_field).map_or(true, Value::is_null)) {
+        if let Some(row) = records.iter().position(|r| r.get(ext_field).is_none_or(Value::is_null)) {
             return Err(Error::invalid_input(format!("upsert_many: record has no {ext_field}")).with_row(row as u64));
         }
         self.save_many(Op::Upsert(ext_field), object, records, all_or_none).await

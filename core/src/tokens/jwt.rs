@@ -8,6 +8,7 @@
 //! library: the format is three base64url segments and one PKCS#1 v1.5 signature.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -23,8 +24,9 @@ use sha2::Sha256;
 const ASSERTION_LIFETIME: Duration = Duration::from_secs(180);
 
 /// An RSA private key for signing JWT assertions; its `Debug` output is redacted.
+/// Cheap to clone (the key is shared).
 #[derive(Clone)]
-pub struct JwtKey(SigningKey<Sha256>);
+pub struct JwtKey(Arc<SigningKey<Sha256>>);
 
 impl JwtKey {
     /// Parses a PKCS#8 or PKCS#1 PEM private key. The error never quotes the key.
@@ -36,7 +38,7 @@ impl JwtKey {
         } else {
             Err("expected a PEM 'PRIVATE KEY' or 'RSA PRIVATE KEY' block".to_owned())
         }?;
-        Ok(JwtKey(SigningKey::new(key)))
+        Ok(JwtKey(Arc::new(SigningKey::new(key))))
     }
 
     fn sign(&self, message: &[u8]) -> Vec<u8> {

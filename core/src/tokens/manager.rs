@@ -149,7 +149,7 @@ impl TokenManager {
     pub async fn refresh_if_current(&self, failing: Option<&AccessToken>) -> Result<Arc<AccessToken>, Error> {
         let _one_at_a_time = self.inner.refresh_lock.lock().await;
         if let Some(current) = self.inner.current.read().clone() {
-            let replaced = failing.map_or(true, |f| f.generation != current.generation);
+            let replaced = failing.is_none_or(|f| f.generation != current.generation);
             if replaced && !self.inner.is_expired(&current) {
                 return Ok(current);
             }
@@ -186,7 +186,7 @@ impl Inner {
     /// A token in the store that is newer than `failing` and still within its lifetime.
     async fn adoptable_from_store(&self, failing: Option<&AccessToken>) -> Result<Option<AccessToken>, Error> {
         let stored = self.store.load(&self.store_key).await?;
-        Ok(stored.filter(|s| failing.map_or(true, |f| s.value != f.value) && !self.is_expired(s)))
+        Ok(stored.filter(|s| failing.is_none_or(|f| s.value != f.value) && !self.is_expired(s)))
     }
 
     async fn grant(&self) -> Result<AccessToken, Error> {
