@@ -40,19 +40,29 @@ impl Client {
     /// Builds a client from a validated configuration.
     pub fn from_config(config: Config) -> Result<Client, Error> {
         let pipeline = Arc::new(Pipeline::new(config)?);
-        Ok(Client { pipeline, priority: Priority::Normal, cost: CostClass::Normal })
+        Ok(Client {
+            pipeline,
+            priority: Priority::Normal,
+            cost: CostClass::Normal,
+        })
     }
 
     /// A handle whose calls run at `priority` (critical work continues past the reserve;
     /// background work stops there). Shares everything with `self`.
     pub fn with_priority(&self, priority: Priority) -> Client {
-        Client { priority, ..self.clone() }
+        Client {
+            priority,
+            ..self.clone()
+        }
     }
 
     /// A handle whose calls are expected to run past 20 s (large queries, big downloads),
     /// so they take a slot in the scheduler's long-running lane.
     pub fn long_running(&self) -> Client {
-        Client { cost: CostClass::LongRunning, ..self.clone() }
+        Client {
+            cost: CostClass::LongRunning,
+            ..self.clone()
+        }
     }
 
     /// The priority this handle's calls run at.
@@ -61,7 +71,13 @@ impl Client {
     }
 
     /// A request carrying this handle's priority and cost class.
-    pub(crate) fn request(&self, method: reqwest::Method, target: Target, route: &'static str, operation: &'static str) -> Request {
+    pub(crate) fn request(
+        &self,
+        method: reqwest::Method,
+        target: Target,
+        route: &'static str,
+        operation: &'static str,
+    ) -> Request {
         Request::new(method, target, route, operation).class(self.priority, self.cost)
     }
 

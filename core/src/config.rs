@@ -38,13 +38,13 @@ use std::time::Duration;
 
 use url::Url;
 
+use crate::cache::CacheConfig;
 use crate::client::Client;
 use crate::error::Error;
-use crate::cache::CacheConfig;
 use crate::http::{validate_base_url, HttpSettings};
 use crate::limits::LimitsConfig;
-use crate::scheduler::{AimdConfig, RateConfig, SchedulerConfig, WhenFull};
 use crate::retry::{Backoff, BudgetConfig, RetryConfig};
+use crate::scheduler::{AimdConfig, RateConfig, SchedulerConfig, WhenFull};
 use crate::tokens::{Grant, JwtKey, MemoryTokenStore, Secret, SessionTiming, TokenStore};
 
 /// The default REST API version.
@@ -54,7 +54,12 @@ const DEFAULT_LOGIN_URL: &str = "https://login.salesforce.com";
 /// Grant settings as given; keys are parsed at `build()`.
 #[derive(Debug, Clone)]
 enum AuthSetting {
-    Jwt { client_id: String, username: String, key_pem: Secret, audience: Option<String> },
+    Jwt {
+        client_id: String,
+        username: String,
+        key_pem: Secret,
+        audience: Option<String>,
+    },
     Grant(Grant),
 }
 
@@ -137,12 +142,23 @@ impl Default for ClientBuilder {
                 max_attempts: 4,
                 base_delay: Duration::from_millis(100),
                 max_delay: Duration::from_secs(20),
-                budget: BudgetConfig { capacity: 500, retry_cost: 5, timeout_retry_cost: 10, success_refund: 1 },
+                budget: BudgetConfig {
+                    capacity: 500,
+                    retry_cost: 5,
+                    timeout_retry_cost: 10,
+                    success_refund: 1,
+                },
                 max_retry_after: Duration::from_secs(60),
             },
             scheduler: SchedulerConfig {
                 rate: None,
-                concurrency: AimdConfig { initial: 16, min: 1, max: 64, decrease_factor: 0.7, latency_threshold: None },
+                concurrency: AimdConfig {
+                    initial: 16,
+                    min: 1,
+                    max: 64,
+                    decrease_factor: 0.7,
+                    latency_threshold: None,
+                },
                 long_running_cap: 10,
                 queue_capacity: 1024,
                 when_full: WhenFull::Wait,
@@ -191,7 +207,12 @@ impl ClientBuilder {
     }
 
     /// JWT bearer grant with a PKCS#8 or PKCS#1 PEM private key.
-    pub fn auth_jwt(mut self, client_id: impl Into<String>, username: impl Into<String>, key_pem: impl Into<Secret>) -> Self {
+    pub fn auth_jwt(
+        mut self,
+        client_id: impl Into<String>,
+        username: impl Into<String>,
+        key_pem: impl Into<Secret>,
+    ) -> Self {
         self.auth = Some(AuthSetting::Jwt {
             client_id: client_id.into(),
             username: username.into(),
@@ -210,7 +231,11 @@ impl ClientBuilder {
     }
 
     /// Client-credentials grant (runs as the connected app's integration user).
-    pub fn auth_client_credentials(mut self, client_id: impl Into<String>, client_secret: impl Into<Secret>) -> Self {
+    pub fn auth_client_credentials(
+        mut self,
+        client_id: impl Into<String>,
+        client_secret: impl Into<Secret>,
+    ) -> Self {
         self.auth = Some(AuthSetting::Grant(Grant::ClientCredentials {
             client_id: client_id.into(),
             client_secret: client_secret.into(),
@@ -488,14 +513,19 @@ impl ClientBuilder {
         validate_http(&self.http)?;
         self.cache.validate()?;
         if !(200..=2000).contains(&self.query_batch_size) {
-            return Err(Error::config("query_batch_size", format!("{} is outside 200..=2000", self.query_batch_size)));
+            return Err(Error::config(
+                "query_batch_size",
+                format!("{} is outside 200..=2000", self.query_batch_size),
+            ));
         }
         Ok(Config {
             instance_url,
             login_url,
             api_version: self.api_version,
             grant,
-            token_store: self.token_store.unwrap_or_else(|| MemoryTokenStore::shared()),
+            token_store: self
+                .token_store
+                .unwrap_or_else(|| MemoryTokenStore::shared()),
             session: self.session,
             limits: self.limits,
             retry,
@@ -507,20 +537,33 @@ impl ClientBuilder {
     }
 }
 
-fn parse_env<T: std::str::FromStr>(get: &impl Fn(&str) -> Option<String>, name: &str) -> Result<Option<T>, Error>
+fn parse_env<T: std::str::FromStr>(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &str,
+) -> Result<Option<T>, Error>
 where
     T::Err: std::fmt::Display,
 {
     get(name)
-        .map(|raw| raw.trim().parse::<T>().map_err(|e| Error::config(name, format!("'{raw}': {e}"))))
+        .map(|raw| {
+            raw.trim()
+                .parse::<T>()
+                .map_err(|e| Error::config(name, format!("'{raw}': {e}")))
+        })
         .transpose()
 }
 
 fn auth_from_env(get: &impl Fn(&str) -> Option<String>) -> Result<AuthSetting, Error> {
-    let require = |name: &str, why: &str| get(name).ok_or_else(|| Error::config(name, format!("required for {why}")));
+    let require = |name: &str, why: &str| {
+        get(name).ok_or_else(|| Error::config(name, format!("required for {why}")))
+    };
     if let Some(path) = get("SFSCALE_PRIVATE_KEY_FILE") {
-        let pem = std::fs::read_to_string(&path)
-            .map_err(|e| Error::config("SFSCALE_PRIVATE_KEY_FILE", format!("cannot read {path}: {e}")))?;
+        let pem = std::fs::read_to_string(&path).map_err(|e| {
+            Error::config(
+                "SFSCALE_PRIVATE_KEY_FILE",
+                format!("cannot read {path}: {e}"),
+            )
+        })?;
         return Ok(AuthSetting::Jwt {
             client_id: require("SFSCALE_CLIENT_ID", "the JWT bearer grant")?,
             username: require("SFSCALE_USERNAME", "the JWT bearer grant")?,
@@ -532,12 +575,18 @@ fn auth_from_env(get: &impl Fn(&str) -> Option<String>) -> Result<AuthSetting, E
     let secret = get("SFSCALE_CLIENT_SECRET").map(Secret::new);
     if let Some(token) = get("SFSCALE_REFRESH_TOKEN") {
         let refresh_token = Secret::new(token);
-        return Ok(AuthSetting::Grant(Grant::RefreshToken { client_id, client_secret: secret, refresh_token }));
+        return Ok(AuthSetting::Grant(Grant::RefreshToken {
+            client_id,
+            client_secret: secret,
+            refresh_token,
+        }));
     }
     if let Some(password) = get("SFSCALE_PASSWORD") {
         return Ok(AuthSetting::Grant(Grant::Password {
             client_id,
-            client_secret: secret.ok_or_else(|| Error::config("SFSCALE_CLIENT_SECRET", "required for the password grant"))?,
+            client_secret: secret.ok_or_else(|| {
+                Error::config("SFSCALE_CLIENT_SECRET", "required for the password grant")
+            })?,
             username: require("SFSCALE_USERNAME", "the password grant")?,
             password: Secret::new(password),
         }));
@@ -553,9 +602,20 @@ fn auth_from_env(get: &impl Fn(&str) -> Option<String>) -> Result<AuthSetting, E
 
 fn resolve_grant(auth: AuthSetting) -> Result<Grant, Error> {
     let grant = match auth {
-        AuthSetting::Jwt { client_id, username, key_pem, audience } => {
-            let key = JwtKey::from_pem(key_pem.expose()).map_err(|e| Error::config("auth_jwt key", e))?;
-            Grant::JwtBearer { client_id, username, key, audience }
+        AuthSetting::Jwt {
+            client_id,
+            username,
+            key_pem,
+            audience,
+        } => {
+            let key =
+                JwtKey::from_pem(key_pem.expose()).map_err(|e| Error::config("auth_jwt key", e))?;
+            Grant::JwtBearer {
+                client_id,
+                username,
+                key,
+                audience,
+            }
         }
         AuthSetting::Grant(grant) => grant,
     };
@@ -574,14 +634,20 @@ fn check_grant_fields(grant: &Grant) -> Result<(), Error> {
         {
             empty("auth client_id")
         }
-        Grant::JwtBearer { username, .. } | Grant::Password { username, .. } if username.trim().is_empty() => {
+        Grant::JwtBearer { username, .. } | Grant::Password { username, .. }
+            if username.trim().is_empty() =>
+        {
             empty("auth username")
         }
-        Grant::ClientCredentials { client_secret, .. } | Grant::Password { client_secret, .. } if client_secret.is_empty() => {
+        Grant::ClientCredentials { client_secret, .. } | Grant::Password { client_secret, .. }
+            if client_secret.is_empty() =>
+        {
             empty("auth client_secret")
         }
         Grant::Password { password, .. } if password.is_empty() => empty("auth password"),
-        Grant::RefreshToken { refresh_token, .. } if refresh_token.is_empty() => empty("auth refresh_token"),
+        Grant::RefreshToken { refresh_token, .. } if refresh_token.is_empty() => {
+            empty("auth refresh_token")
+        }
         _ => Ok(()),
     }
 }
@@ -593,16 +659,25 @@ fn validate_api_version(version: &str) -> Result<(), Error> {
     if valid {
         Ok(())
     } else {
-        Err(Error::config("api_version", format!("'{version}' is not a version like 62.0")))
+        Err(Error::config(
+            "api_version",
+            format!("'{version}' is not a version like 62.0"),
+        ))
     }
 }
 
 fn validate_session(s: &SessionTiming) -> Result<(), Error> {
     if s.lifetime < Duration::from_secs(1) {
-        return Err(Error::config("auth_session_lifetime", "must be at least 1 s"));
+        return Err(Error::config(
+            "auth_session_lifetime",
+            "must be at least 1 s",
+        ));
     }
     if !(s.refresh_ratio > 0.0 && s.refresh_ratio <= 1.0) {
-        return Err(Error::config("auth_refresh_ratio", format!("{} is outside (0, 1]", s.refresh_ratio)));
+        return Err(Error::config(
+            "auth_refresh_ratio",
+            format!("{} is outside (0, 1]", s.refresh_ratio),
+        ));
     }
     Ok(())
 }
@@ -622,9 +697,13 @@ fn retry_config(r: &RetrySettings) -> Result<RetryConfig, Error> {
 
 fn rate_config((rps, burst): (u32, u32)) -> Result<RateConfig, Error> {
     let positive = |v: u32, setting: &str| {
-        NonZeroU32::new(v).ok_or_else(|| Error::config(setting, "must be at least 1 request per second"))
+        NonZeroU32::new(v)
+            .ok_or_else(|| Error::config(setting, "must be at least 1 request per second"))
     };
-    Ok(RateConfig { per_second: positive(rps, "scheduler_max_rps")?, burst: positive(burst, "scheduler_rate burst")? })
+    Ok(RateConfig {
+        per_second: positive(rps, "scheduler_max_rps")?,
+        burst: positive(burst, "scheduler_rate burst")?,
+    })
 }
 
 fn validate_http(h: &HttpSettings) -> Result<(), Error> {
@@ -643,7 +722,9 @@ mod tests {
     use std::collections::HashMap;
 
     fn base() -> ClientBuilder {
-        ClientBuilder::new().instance_url("http://127.0.0.1:1").auth_client_credentials("id", "secret")
+        ClientBuilder::new()
+            .instance_url("http://127.0.0.1:1")
+            .auth_client_credentials("id", "secret")
     }
 
     fn config_error(b: ClientBuilder) -> String {
@@ -653,7 +734,10 @@ mod tests {
     }
 
     fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         move |k| map.get(k).cloned()
     }
 
@@ -664,7 +748,10 @@ mod tests {
         assert_eq!(c.api_version, "62.0");
         assert_eq!(c.limits.reserve, 0.2);
         assert_eq!(c.session.lifetime, Duration::from_secs(7200));
-        let c = ClientBuilder::new().auth_client_credentials("id", "s").validate().unwrap();
+        let c = ClientBuilder::new()
+            .auth_client_credentials("id", "s")
+            .validate()
+            .unwrap();
         assert_eq!(c.login_url.as_str(), "https://login.salesforce.com/");
     }
 
@@ -675,14 +762,26 @@ mod tests {
             (base().login_url("not a url"), "login_url"),
             (base().api_version("v62"), "api_version"),
             (base().limits_reserve(1.0), "limits_reserve"),
-            (base().limits_thresholds(vec![0.5, 1.5]), "limits_thresholds"),
+            (
+                base().limits_thresholds(vec![0.5, 1.5]),
+                "limits_thresholds",
+            ),
             (base().retry_max_attempts(0), "retry_max_attempts"),
-            (base().retry_backoff(Duration::from_secs(2), Duration::from_secs(1)), "retry_backoff"),
+            (
+                base().retry_backoff(Duration::from_secs(2), Duration::from_secs(1)),
+                "retry_backoff",
+            ),
             (base().retry_budget(500, 0, 1), "retry_budget"),
             (base().scheduler_max_rps(0), "scheduler_max_rps"),
             (base().scheduler_concurrency(4, 5, 2), "scheduler_"),
-            (base().scheduler_long_running_cap(0), "scheduler_long_running_cap"),
-            (base().auth_session_lifetime(Duration::ZERO), "auth_session_lifetime"),
+            (
+                base().scheduler_long_running_cap(0),
+                "scheduler_long_running_cap",
+            ),
+            (
+                base().auth_session_lifetime(Duration::ZERO),
+                "auth_session_lifetime",
+            ),
             (base().auth_refresh_ratio(1.5), "auth_refresh_ratio"),
             (base().query_batch_size(100), "query_batch_size"),
             (base().auth_client_credentials("", "s"), "client_id"),
@@ -700,14 +799,24 @@ mod tests {
     fn secrets_never_appear_in_debug_or_errors() {
         let b = base().auth_password("id", "client-secret-xyz", "user", "password-xyz");
         let dbg = format!("{b:?}");
-        assert!(!dbg.contains("client-secret-xyz") && !dbg.contains("password-xyz"), "{dbg}");
-        let msg = config_error(base().auth_jwt("id", "u", "-----BEGIN PRIVATE KEY-----\nSECRETKEYBYTES\n-----END PRIVATE KEY-----"));
+        assert!(
+            !dbg.contains("client-secret-xyz") && !dbg.contains("password-xyz"),
+            "{dbg}"
+        );
+        let msg = config_error(base().auth_jwt(
+            "id",
+            "u",
+            "-----BEGIN PRIVATE KEY-----\nSECRETKEYBYTES\n-----END PRIVATE KEY-----",
+        ));
         assert!(!msg.contains("SECRETKEYBYTES"), "{msg}");
     }
 
     #[test]
     fn env_picks_grant_in_documented_order() {
-        let key = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/test-key-pkcs1.pem");
+        let key = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/test-key-pkcs1.pem"
+        );
         let all = [
             ("SFSCALE_CLIENT_ID", "id"),
             ("SFSCALE_CLIENT_SECRET", "s"),
@@ -716,7 +825,14 @@ mod tests {
             ("SFSCALE_REFRESH_TOKEN", "r"),
             ("SFSCALE_PRIVATE_KEY_FILE", key),
         ];
-        let kind = |n: usize| ClientBuilder::from_lookup(env(&all[..n])).unwrap().validate().unwrap().grant.kind();
+        let kind = |n: usize| {
+            ClientBuilder::from_lookup(env(&all[..n]))
+                .unwrap()
+                .validate()
+                .unwrap()
+                .grant
+                .kind()
+        };
         assert_eq!(kind(6), "jwt_bearer");
         assert_eq!(kind(5), "refresh_token");
         assert_eq!(kind(4), "password");
@@ -737,7 +853,10 @@ mod tests {
             ("SFSCALE_MAX_RPS", "25"),
             ("SFSCALE_LONG_RUNNING_CAP", "5"),
         ];
-        let c = ClientBuilder::from_lookup(env(&vars)).unwrap().validate().unwrap();
+        let c = ClientBuilder::from_lookup(env(&vars))
+            .unwrap()
+            .validate()
+            .unwrap();
         assert_eq!(c.api_version, "59.0");
         assert_eq!(c.limits.reserve, 0.3);
         assert_eq!(c.session.lifetime, Duration::from_secs(60));

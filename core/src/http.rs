@@ -44,14 +44,22 @@ impl Response {
     /// Deserialises the JSON body; a body that does not match is an `INVALID_RESPONSE` error.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, Error> {
         serde_json::from_slice(&self.body).map_err(|e| {
-            Error::new(crate::ErrorKind::Salesforce, "INVALID_RESPONSE", format!("unexpected response body (HTTP {}): {e}", self.status))
-                .with_status(self.status)
+            Error::new(
+                crate::ErrorKind::Salesforce,
+                "INVALID_RESPONSE",
+                format!("unexpected response body (HTTP {}): {e}", self.status),
+            )
+            .with_status(self.status)
         })
     }
 
     /// The outcome for the retry classifier.
     pub fn outcome(&self) -> Outcome<'_> {
-        Outcome::Response { status: self.status, headers: &self.headers, body: &self.body }
+        Outcome::Response {
+            status: self.status,
+            headers: &self.headers,
+            body: &self.body,
+        }
     }
 }
 
@@ -67,7 +75,10 @@ pub struct Failure {
 impl Failure {
     /// The outcome for the retry classifier.
     pub fn outcome(&self) -> Outcome<'_> {
-        Outcome::Transport { failure: self.failure, message: &self.message }
+        Outcome::Transport {
+            failure: self.failure,
+            message: &self.message,
+        }
     }
 }
 
@@ -77,7 +88,11 @@ pub async fn send(request: reqwest::RequestBuilder) -> Result<Response, Failure>
     let status = response.status().as_u16();
     let headers = response.headers().clone();
     let body = response.bytes().await.map_err(|e| failure(&e, true))?;
-    Ok(Response { status, headers, body })
+    Ok(Response {
+        status,
+        headers,
+        body,
+    })
 }
 
 fn failure(error: &reqwest::Error, reading_body: bool) -> Failure {
@@ -98,7 +113,10 @@ fn failure(error: &reqwest::Error, reading_body: bool) -> Failure {
         message.push_str(&cause.to_string());
         source = cause.source();
     }
-    Failure { failure: kind, message: redact(&message) }
+    Failure {
+        failure: kind,
+        message: redact(&message),
+    }
 }
 
 /// Transport settings, filled from the builder's `tls_` and `http_` knobs.
@@ -136,9 +154,12 @@ fn tls_config(ca_file: Option<&Path>) -> Result<rustls::ClientConfig, Error> {
     roots.add_parsable_certificates(webpki_root_certs::TLS_SERVER_ROOT_CERTS.iter().cloned());
     if let Some(path) = ca_file {
         for cert in read_ca_file(path)? {
-            roots
-                .add(cert)
-                .map_err(|e| Error::config("tls_ca_file", format!("{}: unusable certificate: {e}", path.display())))?;
+            roots.add(cert).map_err(|e| {
+                Error::config(
+                    "tls_ca_file",
+                    format!("{}: unusable certificate: {e}", path.display()),
+                )
+            })?;
         }
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -165,15 +186,29 @@ fn read_ca_file(path: &Path) -> Result<Vec<CertificateDer<'static>>, Error> {
 /// Parses a base URL (instance or login) and enforces https-except-on-loopback.
 /// `setting` names the configuration knob in the error.
 pub fn validate_base_url(setting: &str, raw: &str) -> Result<Url, Error> {
-    let mut url = Url::parse(raw.trim()).map_err(|e| Error::config(setting, format!("'{raw}' is not a URL: {e}")))?;
+    let mut url = Url::parse(raw.trim())
+        .map_err(|e| Error::config(setting, format!("'{raw}' is not a URL: {e}")))?;
     match url.scheme() {
         "https" => {}
         "http" if is_loopback(&url) => {}
-        "http" => return Err(Error::config(setting, format!("'{raw}' must use https (plain http is allowed only on loopback)"))),
-        other => return Err(Error::config(setting, format!("'{raw}' has unsupported scheme '{other}'"))),
+        "http" => {
+            return Err(Error::config(
+                setting,
+                format!("'{raw}' must use https (plain http is allowed only on loopback)"),
+            ))
+        }
+        other => {
+            return Err(Error::config(
+                setting,
+                format!("'{raw}' has unsupported scheme '{other}'"),
+            ))
+        }
     }
     if url.host().is_none() || url.query().is_some() || !url.username().is_empty() {
-        return Err(Error::config(setting, format!("'{raw}' must be a plain base URL like https://host[:port]")));
+        return Err(Error::config(
+            setting,
+            format!("'{raw}' must be a plain base URL like https://host[:port]"),
+        ));
     }
     if !url.path().ends_with('/') {
         let path = format!("{}/", url.path());
@@ -206,7 +241,13 @@ mod tests {
         ] {
             assert!(validate_base_url("instance_url", ok).is_ok(), "{ok}");
         }
-        for bad in ["http://acme.my.salesforce.com", "http://10.0.0.1", "ftp://x", "nonsense", "http://localhost.evil.com"] {
+        for bad in [
+            "http://acme.my.salesforce.com",
+            "http://10.0.0.1",
+            "ftp://x",
+            "nonsense",
+            "http://localhost.evil.com",
+        ] {
             let err = validate_base_url("instance_url", bad).unwrap_err();
             assert!(err.to_string().contains("instance_url"), "{err}");
         }
@@ -215,7 +256,10 @@ mod tests {
     #[test]
     fn base_urls_are_normalised_to_a_trailing_slash() {
         let url = validate_base_url("login_url", "https://login.salesforce.com").unwrap();
-        assert_eq!(url.join("services/oauth2/token").unwrap().as_str(), "https://login.salesforce.com/services/oauth2/token");
+        assert_eq!(
+            url.join("services/oauth2/token").unwrap().as_str(),
+            "https://login.salesforce.com/services/oauth2/token"
+        );
         let url = validate_base_url("login_url", "https://x.com/prefix").unwrap();
         assert_eq!(url.as_str(), "https://x.com/prefix/");
     }

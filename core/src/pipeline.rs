@@ -35,10 +35,14 @@ use crate::error::{codes, Error};
 use crate::http::{self, Response};
 use crate::limits::header::{parse as parse_limit_info, HEADER as LIMIT_INFO};
 use crate::limits::{Admission, LimitsGuard, Usage};
-use crate::observe::{call_span, record_attempt, record_wait, Allocation, Event, EventBus, Metrics};
-use crate::retry::{classify, CallSafety, Decision, GiveUpReason, RetryPolicy, RetryReason, Verdict};
-use crate::scheduler::{CostClass, Permit, Priority, Scheduler, Signal};
+use crate::observe::{
+    call_span, record_attempt, record_wait, Allocation, Event, EventBus, Metrics,
+};
 use crate::rest::Record;
+use crate::retry::{
+    classify, CallSafety, Decision, GiveUpReason, RetryPolicy, RetryReason, Verdict,
+};
+use crate::scheduler::{CostClass, Permit, Priority, Scheduler, Signal};
 use crate::tokens::{AccessToken, TokenManager};
 
 /// Where a request goes, relative to the instance URL.
@@ -88,7 +92,12 @@ pub struct Request {
 
 impl Request {
     /// A request with no body, normal cost and priority; idempotent unless `POST`/`PATCH`.
-    pub fn new(method: Method, target: Target, route: &'static str, operation: &'static str) -> Request {
+    pub fn new(
+        method: Method,
+        target: Target,
+        route: &'static str,
+        operation: &'static str,
+    ) -> Request {
         let idempotent = !matches!(method, Method::POST | Method::PATCH);
         Request {
             method,
@@ -107,8 +116,12 @@ impl Request {
 
     /// Sets a JSON body.
     pub fn json(mut self, value: &impl serde::Serialize) -> Result<Request, Error> {
-        let bytes = serde_json::to_vec(value).map_err(|e| Error::invalid_input(format!("body is not serialisable as JSON: {e}")))?;
-        self.body = Some(Body { bytes: bytes.into(), content_type: "application/json" });
+        let bytes = serde_json::to_vec(value)
+            .map_err(|e| Error::invalid_input(format!("body is not serialisable as JSON: {e}")))?;
+        self.body = Some(Body {
+            bytes: bytes.into(),
+            content_type: "application/json",
+        });
         Ok(self)
     }
 
@@ -196,7 +209,8 @@ impl Pipeline {
             Box::new(move || Some(u64::from(budget.available()))),
         );
         let guard = LimitsGuard::new(config.limits.clone(), events.clone(), metrics.clone())?;
-        let scheduler = Scheduler::with_observers(config.scheduler.clone(), events.clone(), metrics.clone())?;
+        let scheduler =
+            Scheduler::with_observers(config.scheduler.clone(), events.clone(), metrics.clone())?;
         let metadata = ResponseCache::new(config.cache, metrics.clone())?;
         let reference = ResponseCache::new(config.cache, metrics.clone())?;
         Ok(Pipeline {
@@ -258,7 +272,9 @@ impl Pipeline {
     }
 
     async fn run(&self, request: &Request, span: &tracing::Span) -> Result<Response, Error> {
-        let safety = CallSafety { idempotent: request.idempotent };
+        let safety = CallSafety {
+            idempotent: request.idempotent,
+        };
         let mut attempts = self.retry.begin();
         loop {
             let (admission, permit) = self.admit(request, span).await?;
@@ -282,7 +298,11 @@ impl Pipeline {
             match attempts.next(verdict) {
                 Decision::Done => return sent.map_err(|f| Error::network(f.message)),
                 Decision::RefreshToken => drop(self.tokens.refresh_if_current(Some(&token)).await?),
-                Decision::Retry { delay, reason, error } => {
+                Decision::Retry {
+                    delay,
+                    reason,
+                    error,
+                } => {
                     self.on_retry(request, reason, &error, attempts.attempt());
                     tokio::time::sleep(delay).await;
                 }
@@ -292,12 +312,19 @@ impl Pipeline {
     }
 
     /// Limits guard, then scheduler: one attempt's right to send.
-    async fn admit(&self, request: &Request, span: &tracing::Span) -> Result<(Admission, Permit), Error> {
+    async fn admit(
+        &self,
+        request: &Request,
+        span: &tracing::Span,
+    ) -> Result<(Admission, Permit), Error> {
         if request.route != LIMITS_ROUTE {
             self.refresh_limits_if_stale().await;
         }
         let admission = self.guard.admit(request.priority, 1).await?;
-        let permit = self.scheduler.acquire(request.priority, request.cost).await?;
+        let permit = self
+            .scheduler
+            .acquire(request.priority, request.cost)
+            .await?;
         record_wait(span, admission.waited() + permit.waited());
         Ok((admission, permit))
     }
@@ -313,28 +340,50 @@ impl Pipeline {
         if !self.guard.is_stale(tokio::time::Instant::now()) {
             return;
         }
-        let request = Request::new(Method::GET, Target::Versioned("limits".into()), LIMITS_ROUTE, "limits")
-            .class(Priority::Critical, CostClass::Normal);
+        let request = Request::new(
+            Method::GET,
+            Target::Versioned("limits".into()),
+            LIMITS_ROUTE,
+            "limits",
+        )
+        .class(Priority::Critical, CostClass::Normal);
         let fetched = Box::pin(self.execute(&request)).await;
         match fetched.and_then(|response| self.guard.observe_limits_body(&response.body)) {
-            Ok(()) => self.usage_feed.resync(self.guard.usage(Allocation::ApiRequests)),
+            Ok(()) => self
+                .usage_feed
+                .resync(self.guard.usage(Allocation::ApiRequests)),
             Err(error) => tracing::warn!(%error, "could not refresh the org's limits"),
         }
     }
 
     fn observe_usage(&self, headers: &HeaderMap) {
-        let Some(value) = headers.get(LIMIT_INFO).and_then(|v| v.to_str().ok()) else { return };
-        let Some(info) = parse_limit_info(value) else { return };
-        if self.usage_feed.accept(info.api_usage.used, self.config.limits.stale_after) {
+        let Some(value) = headers.get(LIMIT_INFO).and_then(|v| v.to_str().ok()) else {
+            return;
+        };
+        let Some(info) = parse_limit_info(value) else {
+            return;
+        };
+        if self
+            .usage_feed
+            .accept(info.api_usage.used, self.config.limits.stale_after)
+        {
             self.guard.observe_header(value);
         }
     }
 
     fn on_retry(&self, request: &Request, reason: RetryReason, error: &Error, attempt: u32) {
         self.metrics.record_retry(reason.name());
-        tracing::debug!(code = error.code(), reason = reason.name(), attempt, "retrying");
+        tracing::debug!(
+            code = error.code(),
+            reason = reason.name(),
+            attempt,
+            "retrying"
+        );
         if reason == RetryReason::Lock {
-            self.events.emit(Event::LockContention { object: request.object.clone(), attempt });
+            self.events.emit(Event::LockContention {
+                object: request.object.clone(),
+                attempt,
+            });
         }
     }
 
@@ -342,12 +391,19 @@ impl Pipeline {
         if reason == GiveUpReason::BudgetExhausted {
             self.metrics.record_budget_denial();
             let available = self.retry.budget().available();
-            self.events.emit(Event::RetryBudgetExhausted { code: error.code().to_owned(), available });
+            self.events.emit(Event::RetryBudgetExhausted {
+                code: error.code().to_owned(),
+                available,
+            });
         }
         error
     }
 
-    fn http_request(&self, request: &Request, token: &AccessToken) -> Result<reqwest::RequestBuilder, Error> {
+    fn http_request(
+        &self,
+        request: &Request,
+        token: &AccessToken,
+    ) -> Result<reqwest::RequestBuilder, Error> {
         let url = self.url(&request.target, token)?;
         let mut builder = self
             .http
@@ -358,7 +414,9 @@ impl Pipeline {
             builder = builder.query(&request.query);
         }
         if let Some(body) = &request.body {
-            builder = builder.header(CONTENT_TYPE, body.content_type).body(body.bytes.clone());
+            builder = builder
+                .header(CONTENT_TYPE, body.content_type)
+                .body(body.bytes.clone());
         }
         Ok(builder)
     }
@@ -368,13 +426,18 @@ impl Pipeline {
             Target::Versioned(rest) => format!("services/data/v{}/{rest}", self.config.api_version),
             Target::Path(path) if path.starts_with("/services/") => path[1..].to_owned(),
             Target::Path(path) => {
-                return Err(Error::invalid_input(format!("'{path}' is not a /services/ path on the instance")))
+                return Err(Error::invalid_input(format!(
+                    "'{path}' is not a /services/ path on the instance"
+                )))
             }
         };
-        token
-            .instance_url()
-            .join(&path)
-            .map_err(|e| Error::new(crate::ErrorKind::InvalidInput, codes::INVALID_INPUT, format!("bad path '{path}': {e}")))
+        token.instance_url().join(&path).map_err(|e| {
+            Error::new(
+                crate::ErrorKind::InvalidInput,
+                codes::INVALID_INPUT,
+                format!("bad path '{path}': {e}"),
+            )
+        })
     }
 }
 
@@ -396,7 +459,8 @@ impl UsageFeed {
     /// Whether a header reporting `used` should reach the guard.
     fn accept(&self, used: u64, horizon: std::time::Duration) -> bool {
         let mut highest = self.highest.lock();
-        let fresh_higher = matches!(*highest, Some((top, at)) if used < top && at.elapsed() <= horizon);
+        let fresh_higher =
+            matches!(*highest, Some((top, at)) if used < top && at.elapsed() <= horizon);
         if fresh_higher {
             return false;
         }
@@ -413,8 +477,12 @@ impl UsageFeed {
 /// What an attempt tells the adaptive concurrency limit: throttling and timeouts shrink it.
 fn signal(verdict: &Verdict, latency: std::time::Duration) -> Signal {
     match verdict {
-        Verdict::Retry { reason, error, .. } if reason.is_overload() => Signal::Overloaded { code: error.code().to_owned() },
-        Verdict::Fail(error) if error.code() == codes::TIMEOUT => Signal::Overloaded { code: error.code().to_owned() },
+        Verdict::Retry { reason, error, .. } if reason.is_overload() => Signal::Overloaded {
+            code: error.code().to_owned(),
+        },
+        Verdict::Fail(error) if error.code() == codes::TIMEOUT => Signal::Overloaded {
+            code: error.code().to_owned(),
+        },
         _ => Signal::Ok { latency },
     }
 }
@@ -423,7 +491,9 @@ fn refresh_hook(metrics: &Metrics, events: &EventBus) -> crate::tokens::RefreshH
     let (metrics, events) = (metrics.clone(), events.clone());
     std::sync::Arc::new(move |grant: &'static str| {
         metrics.record_token_refresh();
-        events.emit(Event::TokenRefreshed { grant: grant.to_owned() });
+        events.emit(Event::TokenRefreshed {
+            grant: grant.to_owned(),
+        });
     })
 }
 
@@ -437,12 +507,21 @@ mod tests {
         let feed = UsageFeed::default();
         let horizon = Duration::from_secs(300);
         assert!(feed.accept(80, horizon));
-        assert!(!feed.accept(79, horizon), "call 79's answer arrived after call 80's");
+        assert!(
+            !feed.accept(79, horizon),
+            "call 79's answer arrived after call 80's"
+        );
         assert!(feed.accept(80, horizon));
         assert!(feed.accept(81, horizon));
         feed.resync(Some(Usage { used: 10, max: 100 }));
-        assert!(feed.accept(11, horizon), "after /limits the window may have rolled");
-        assert!(feed.accept(5, Duration::ZERO), "a figure past the horizon no longer blocks");
+        assert!(
+            feed.accept(11, horizon),
+            "after /limits the window may have rolled"
+        );
+        assert!(
+            feed.accept(5, Duration::ZERO),
+            "a figure past the horizon no longer blocks"
+        );
     }
 
     #[test]
@@ -452,10 +531,23 @@ mod tests {
             reason: RetryReason::Throttled,
             error: Error::new(crate::ErrorKind::Server, codes::SERVER_UNAVAILABLE, "busy"),
         };
-        assert!(matches!(signal(&throttled, Duration::ZERO), Signal::Overloaded { .. }));
-        assert!(matches!(signal(&Verdict::Fail(Error::timeout("slow")), Duration::ZERO), Signal::Overloaded { .. }));
-        let lock = Verdict::Retry { after: None, reason: RetryReason::Lock, error: Error::invalid_input("x") };
+        assert!(matches!(
+            signal(&throttled, Duration::ZERO),
+            Signal::Overloaded { .. }
+        ));
+        assert!(matches!(
+            signal(&Verdict::Fail(Error::timeout("slow")), Duration::ZERO),
+            Signal::Overloaded { .. }
+        ));
+        let lock = Verdict::Retry {
+            after: None,
+            reason: RetryReason::Lock,
+            error: Error::invalid_input("x"),
+        };
         assert!(matches!(signal(&lock, Duration::ZERO), Signal::Ok { .. }));
-        assert!(matches!(signal(&Verdict::Success, Duration::ZERO), Signal::Ok { .. }));
+        assert!(matches!(
+            signal(&Verdict::Success, Duration::ZERO),
+            Signal::Ok { .. }
+        ));
     }
 }

@@ -228,11 +228,19 @@ impl Cond {
     }
     /// `field IN (values...)`.
     pub fn is_in<V: Into<SoqlValue>>(field: &str, values: impl IntoIterator<Item = V>) -> Cond {
-        Cond::In(field.to_owned(), values.into_iter().map(Into::into).collect(), false)
+        Cond::In(
+            field.to_owned(),
+            values.into_iter().map(Into::into).collect(),
+            false,
+        )
     }
     /// `field NOT IN (values...)`.
     pub fn not_in<V: Into<SoqlValue>>(field: &str, values: impl IntoIterator<Item = V>) -> Cond {
-        Cond::In(field.to_owned(), values.into_iter().map(Into::into).collect(), true)
+        Cond::In(
+            field.to_owned(),
+            values.into_iter().map(Into::into).collect(),
+            true,
+        )
     }
     /// `(a AND b AND ...)`.
     pub fn all(conds: impl IntoIterator<Item = Cond>) -> Cond {
@@ -268,10 +276,17 @@ impl Cond {
     }
 }
 
-fn render_in(field: &str, values: &[SoqlValue], negated: bool, out: &mut String) -> Result<(), Error> {
+fn render_in(
+    field: &str,
+    values: &[SoqlValue],
+    negated: bool,
+    out: &mut String,
+) -> Result<(), Error> {
     validate_identifier(field)?;
     if values.is_empty() {
-        return Err(Error::invalid_input(format!("IN list for {field} is empty")));
+        return Err(Error::invalid_input(format!(
+            "IN list for {field} is empty"
+        )));
     }
     out.push_str(field);
     out.push_str(if negated { " NOT IN (" } else { " IN (" });
@@ -343,7 +358,10 @@ impl Soql {
 
     /// `SELECT COUNT()`.
     pub fn count() -> Soql {
-        Soql { count: true, ..Soql::select(Vec::<String>::new()) }
+        Soql {
+            count: true,
+            ..Soql::select(Vec::<String>::new())
+        }
     }
 
     /// `FROM object`.
@@ -374,7 +392,11 @@ impl Soql {
     }
 
     /// Adds `AND field IN (values...)`.
-    pub fn and_in<V: Into<SoqlValue>>(self, field: &str, values: impl IntoIterator<Item = V>) -> Soql {
+    pub fn and_in<V: Into<SoqlValue>>(
+        self,
+        field: &str,
+        values: impl IntoIterator<Item = V>,
+    ) -> Soql {
         self.and(Cond::is_in(field, values))
     }
 
@@ -445,7 +467,9 @@ impl Soql {
         }
         if let Some(n) = self.offset {
             if n > 2000 {
-                return Err(Error::invalid_input(format!("OFFSET {n} exceeds Salesforce's 2000")));
+                return Err(Error::invalid_input(format!(
+                    "OFFSET {n} exceeds Salesforce's 2000"
+                )));
             }
             write!(out, " OFFSET {n}").expect("write to String");
         }
@@ -458,7 +482,11 @@ mod tests {
     use super::*;
 
     fn name_eq(input: &str) -> String {
-        Soql::select(["Id"]).from("Account").where_eq("Name", input).build().unwrap()
+        Soql::select(["Id"])
+            .from("Account")
+            .where_eq("Name", input)
+            .build()
+            .unwrap()
     }
 
     #[test]
@@ -472,18 +500,35 @@ mod tests {
     #[test]
     fn backslash_cannot_unescape_the_closing_quote() {
         // A trailing backslash would otherwise escape our closing quote.
-        assert_eq!(name_eq(r"abc\"), r"SELECT Id FROM Account WHERE Name = 'abc\\'");
-        assert_eq!(name_eq(r"\' OR Id != null --"), r"SELECT Id FROM Account WHERE Name = '\\\' OR Id != null --'");
+        assert_eq!(
+            name_eq(r"abc\"),
+            r"SELECT Id FROM Account WHERE Name = 'abc\\'"
+        );
+        assert_eq!(
+            name_eq(r"\' OR Id != null --"),
+            r"SELECT Id FROM Account WHERE Name = '\\\' OR Id != null --'"
+        );
     }
 
     #[test]
     fn control_characters_and_double_quotes_are_escaped() {
-        assert_eq!(quote("a\nb\rc\td\u{8}e\u{c}f\"g"), r#"'a\nb\rc\td\be\ff\"g'"#);
+        assert_eq!(
+            quote("a\nb\rc\td\u{8}e\u{c}f\"g"),
+            r#"'a\nb\rc\td\be\ff\"g'"#
+        );
     }
 
     #[test]
     fn every_rendered_literal_has_exactly_two_unescaped_quotes() {
-        for input in ["'", "''", r"\'", r"\\'", "'\n'", "a' LIMIT 1 --", "\u{2019}'"] {
+        for input in [
+            "'",
+            "''",
+            r"\'",
+            r"\\'",
+            "'\n'",
+            "a' LIMIT 1 --",
+            "\u{2019}'",
+        ] {
             let q = quote(input);
             let mut unescaped = 0;
             let mut chars = q.chars();
@@ -503,7 +548,9 @@ mod tests {
     #[test]
     fn typed_values_render_as_literals() {
         let date = NaiveDate::from_ymd_opt(2024, 5, 1).unwrap();
-        let at = DateTime::parse_from_rfc3339("2024-05-01T10:15:00+02:00").unwrap().to_utc();
+        let at = DateTime::parse_from_rfc3339("2024-05-01T10:15:00+02:00")
+            .unwrap()
+            .to_utc();
         let soql = Soql::select(["Id"])
             .from("Opportunity")
             .where_eq("CloseDate", date)
@@ -524,18 +571,37 @@ mod tests {
 
     #[test]
     fn non_finite_numbers_are_rejected() {
-        let err = Soql::select(["Id"]).from("Account").and_cmp("Amount", Op::Gt, f64::NAN).build();
+        let err = Soql::select(["Id"])
+            .from("Account")
+            .and_cmp("Amount", Op::Gt, f64::NAN)
+            .build();
         assert!(err.is_err());
     }
 
     #[test]
     fn identifiers_are_validated_everywhere() {
-        for bad in ["Name FROM User --", "", "1Name", "Na me", "Name)", "a..b", "Name'"] {
+        for bad in [
+            "Name FROM User --",
+            "",
+            "1Name",
+            "Na me",
+            "Name)",
+            "a..b",
+            "Name'",
+        ] {
             assert!(validate_identifier(bad).is_err(), "{bad:?} accepted");
             assert!(Soql::select([bad]).from("Account").build().is_err());
             assert!(Soql::select(["Id"]).from(bad).build().is_err());
-            assert!(Soql::select(["Id"]).from("Account").where_eq(bad, 1).build().is_err());
-            assert!(Soql::select(["Id"]).from("Account").order_by(bad, Order::Asc).build().is_err());
+            assert!(Soql::select(["Id"])
+                .from("Account")
+                .where_eq(bad, 1)
+                .build()
+                .is_err());
+            assert!(Soql::select(["Id"])
+                .from("Account")
+                .order_by(bad, Order::Asc)
+                .build()
+                .is_err());
         }
         for good in ["Id", "Account.Owner.Name", "ns__Field__c", "External_Id__c"] {
             validate_identifier(good).unwrap();
@@ -546,7 +612,10 @@ mod tests {
     fn groups_are_parenthesised_and_in_lists_escaped() {
         let soql = Soql::select(["Id"])
             .from("Contact")
-            .and(Cond::any([Cond::eq("LastName", "a'b"), Cond::not(Cond::like("Email", "%@x.com"))]))
+            .and(Cond::any([
+                Cond::eq("LastName", "a'b"),
+                Cond::not(Cond::like("Email", "%@x.com")),
+            ]))
             .and(Cond::not_in("Id", ["003'", "x"]))
             .order_by("LastName", Order::Desc)
             .order_by("Id", Order::Asc)
@@ -563,10 +632,28 @@ mod tests {
     #[test]
     fn structural_mistakes_fail_at_build() {
         assert!(Soql::select(["Id"]).build().is_err());
-        assert!(Soql::select(Vec::<&str>::new()).from("Account").build().is_err());
-        assert!(Soql::select(["Id"]).from("Account").and_in("Id", Vec::<String>::new()).build().is_err());
-        assert!(Soql::select(["Id"]).from("Account").and(Cond::any([])).build().is_err());
-        assert!(Soql::select(["Id"]).from("Account").offset(2001).build().is_err());
-        assert_eq!(Soql::count().from("Account").build().unwrap(), "SELECT COUNT() FROM Account");
+        assert!(Soql::select(Vec::<&str>::new())
+            .from("Account")
+            .build()
+            .is_err());
+        assert!(Soql::select(["Id"])
+            .from("Account")
+            .and_in("Id", Vec::<String>::new())
+            .build()
+            .is_err());
+        assert!(Soql::select(["Id"])
+            .from("Account")
+            .and(Cond::any([]))
+            .build()
+            .is_err());
+        assert!(Soql::select(["Id"])
+            .from("Account")
+            .offset(2001)
+            .build()
+            .is_err());
+        assert_eq!(
+            Soql::count().from("Account").build().unwrap(),
+            "SELECT COUNT() FROM Account"
+        );
     }
 }

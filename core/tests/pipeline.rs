@@ -22,14 +22,26 @@ async fn a_503_brownout_is_retried_until_every_call_succeeds() {
     client.limits().await.unwrap();
     emu.set_faults(faults("sobjects", 0.4, "503")).await;
     for i in 0..40 {
-        client.upsert("Account", "External_Id__c", &format!("b-{i}"), &json!({"Name": "b"})).await.unwrap();
+        client
+            .upsert(
+                "Account",
+                "External_Id__c",
+                &format!("b-{i}"),
+                &json!({"Name": "b"}),
+            )
+            .await
+            .unwrap();
     }
     let stats = emu.stats().await;
     let injected = count(&stats, &["faults_injected", "503"]);
     assert!(injected > 0, "{stats}");
     assert_eq!(count(&stats, &["records", "Account"]), 40);
     let metrics = client.metrics();
-    assert_eq!(metrics.retries.get("throttled").copied().unwrap_or(0), injected, "{metrics:?}");
+    assert_eq!(
+        metrics.retries.get("throttled").copied().unwrap_or(0),
+        injected,
+        "{metrics:?}"
+    );
     assert!(metrics.throttled > 0, "503s shrink the concurrency limit");
 }
 
@@ -39,12 +51,29 @@ async fn a_create_that_may_have_been_applied_is_not_replayed() {
     let client = emu.client();
     client.limits().await.unwrap();
     emu.set_faults(faults("sobjects", 1.0, "500")).await;
-    let error = client.create("Account", &json!({"Name": "once"})).await.unwrap_err();
-    assert_eq!((error.kind(), error.status()), (ErrorKind::Server, Some(500)), "{error}");
-    assert_eq!(count(&emu.stats().await, &["requests_by_route", "sobjects"]), 1, "a POST is never replayed after a 500");
+    let error = client
+        .create("Account", &json!({"Name": "once"}))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (error.kind(), error.status()),
+        (ErrorKind::Server, Some(500)),
+        "{error}"
+    );
+    assert_eq!(
+        count(&emu.stats().await, &["requests_by_route", "sobjects"]),
+        1,
+        "a POST is never replayed after a 500"
+    );
     // An upsert by external id is idempotent: it is retried up to the attempt cap (4).
-    client.upsert("Account", "External_Id__c", "x", &json!({"Name": "x"})).await.unwrap_err();
-    assert_eq!(count(&emu.stats().await, &["requests_by_route", "sobjects"]), 1 + 4);
+    client
+        .upsert("Account", "External_Id__c", "x", &json!({"Name": "x"}))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        count(&emu.stats().await, &["requests_by_route", "sobjects"]),
+        1 + 4
+    );
 }
 
 #[tokio::test]
@@ -55,12 +84,24 @@ async fn connection_resets_on_reads_are_retried() {
     client.limits().await.unwrap();
     emu.set_faults(faults("query", 0.5, "reset")).await;
     for _ in 0..10 {
-        let rows: Vec<_> = client.query("SELECT Id FROM Account").try_collect().await.unwrap();
+        let rows: Vec<_> = client
+            .query("SELECT Id FROM Account")
+            .try_collect()
+            .await
+            .unwrap();
         assert_eq!(rows.len(), 3);
     }
     let stats = emu.stats().await;
     assert!(count(&stats, &["faults_injected", "reset"]) > 0, "{stats}");
-    assert!(client.metrics().retries.get("transient").copied().unwrap_or(0) > 0);
+    assert!(
+        client
+            .metrics()
+            .retries
+            .get("transient")
+            .copied()
+            .unwrap_or(0)
+            > 0
+    );
 }
 
 #[tokio::test]
@@ -74,44 +115,86 @@ async fn a_hung_call_times_out_and_is_retried_only_up_to_the_cap() {
         .unwrap();
     client.limits().await.unwrap();
     emu.set_faults(faults("query", 1.0, "timeout")).await;
-    let error = client.query("SELECT Id FROM Account").try_collect::<Vec<_>>().await.unwrap_err();
-    assert_eq!((error.kind(), error.code()), (ErrorKind::Timeout, "TIMEOUT"), "{error}");
-    assert_eq!(count(&emu.stats().await, &["requests_by_route", "query"]), 2);
+    let error = client
+        .query("SELECT Id FROM Account")
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (error.kind(), error.code()),
+        (ErrorKind::Timeout, "TIMEOUT"),
+        "{error}"
+    );
+    assert_eq!(
+        count(&emu.stats().await, &["requests_by_route", "query"]),
+        2
+    );
 }
 
 #[tokio::test]
 async fn an_empty_retry_budget_stops_retries_and_says_so() {
     let emu = Emu::start().await;
     // Room for exactly two retries, no refund.
-    let client = emu.builder().retry_budget(10, 5, 0).retry_max_attempts(5).build().unwrap();
+    let client = emu
+        .builder()
+        .retry_budget(10, 5, 0)
+        .retry_max_attempts(5)
+        .build()
+        .unwrap();
     let mut events = client.subscribe();
     client.limits().await.unwrap();
     emu.set_faults(faults("sobjects", 1.0, "503")).await;
     for i in 0..3 {
-        let error = client.upsert("Account", "External_Id__c", &format!("e{i}"), &json!({"Name": "e"})).await.unwrap_err();
+        let error = client
+            .upsert(
+                "Account",
+                "External_Id__c",
+                &format!("e{i}"),
+                &json!({"Name": "e"}),
+            )
+            .await
+            .unwrap_err();
         assert_eq!(error.code(), "SERVER_UNAVAILABLE");
     }
     // 3 first attempts + the 2 retries the budget paid for.
-    assert_eq!(count(&emu.stats().await, &["requests_by_route", "sobjects"]), 5);
+    assert_eq!(
+        count(&emu.stats().await, &["requests_by_route", "sobjects"]),
+        5
+    );
     assert!(client.metrics().budget_denials >= 1);
     let mut exhausted = false;
     while let Ok(event) = events.try_recv() {
         exhausted |= matches!(event, Event::RetryBudgetExhausted { .. });
     }
     assert!(exhausted, "a RetryBudgetExhausted event was emitted");
-    assert_eq!(client.metrics().gauges.get("retry_budget_available").copied(), Some(0));
+    assert_eq!(
+        client
+            .metrics()
+            .gauges
+            .get("retry_budget_available")
+            .copied(),
+        Some(0)
+    );
 }
 
 #[tokio::test]
 async fn the_concurrency_limit_bounds_calls_in_flight_at_the_server() {
     let emu = Emu::start().await;
-    let client = emu.builder().scheduler_concurrency(3, 1, 3).build().unwrap();
+    let client = emu
+        .builder()
+        .scheduler_concurrency(3, 1, 3)
+        .build()
+        .unwrap();
     client.limits().await.unwrap();
     emu.set_faults(faults("sobjects", 1.0, "delay:30")).await;
     let calls: Vec<_> = (0..30)
         .map(|i| {
             let client = client.clone();
-            tokio::spawn(async move { client.create("Account", &json!({"Name": format!("c{i}")})).await })
+            tokio::spawn(async move {
+                client
+                    .create("Account", &json!({"Name": format!("c{i}")}))
+                    .await
+            })
         })
         .collect();
     for call in calls {
@@ -119,7 +202,10 @@ async fn the_concurrency_limit_bounds_calls_in_flight_at_the_server() {
     }
     let stats = emu.stats().await;
     assert!(count(&stats, &["peak_in_flight"]) <= 3, "{stats}");
-    assert!(count(&stats, &["peak_in_flight"]) >= 2, "calls did overlap: {stats}");
+    assert!(
+        count(&stats, &["peak_in_flight"]) >= 2,
+        "calls did overlap: {stats}"
+    );
 }
 
 #[tokio::test]
@@ -129,7 +215,10 @@ async fn usage_thresholds_emit_events_and_reach_the_metrics() {
     let client = emu.builder().limits_reserve(0.0).build().unwrap();
     let mut events = client.subscribe();
     for i in 0..11 {
-        client.create("Account", &json!({"Name": format!("t{i}")})).await.unwrap();
+        client
+            .create("Account", &json!({"Name": format!("t{i}")}))
+            .await
+            .unwrap();
     }
     let mut crossed = Vec::new();
     while let Ok(event) = events.try_recv() {
@@ -139,8 +228,14 @@ async fn usage_thresholds_emit_events_and_reach_the_metrics() {
     }
     assert_eq!(crossed, vec![0.5], "12 of 20 used crosses 50 % only");
     let prometheus = client.metrics_prometheus();
-    assert!(prometheus.contains("sfscale_limit_used{allocation=\"api_requests\"} 12"), "{prometheus}");
-    assert!(prometheus.contains("sfscale_requests_total{route=\"sobject.create\",status=\"201\"} 11"), "{prometheus}");
+    assert!(
+        prometheus.contains("sfscale_limit_used{allocation=\"api_requests\"} 12"),
+        "{prometheus}"
+    );
+    assert!(
+        prometheus.contains("sfscale_requests_total{route=\"sobject.create\",status=\"201\"} 11"),
+        "{prometheus}"
+    );
 }
 
 #[tokio::test]
@@ -150,11 +245,25 @@ async fn the_hard_limit_is_never_crossed_even_by_critical_work() {
     let client = emu.client().with_priority(sfscale::Priority::Critical);
     let mut outcomes = Vec::new();
     for i in 0..15 {
-        outcomes.push(client.create("Account", &json!({"Name": format!("h{i}")})).await);
+        outcomes.push(
+            client
+                .create("Account", &json!({"Name": format!("h{i}")}))
+                .await,
+        );
     }
-    let refused = outcomes.iter().filter(|o| o.as_ref().is_err_and(|e| e.code() == "REQUEST_LIMIT_EXCEEDED")).count();
+    let refused = outcomes
+        .iter()
+        .filter(|o| {
+            o.as_ref()
+                .is_err_and(|e| e.code() == "REQUEST_LIMIT_EXCEEDED")
+        })
+        .count();
     assert_eq!(refused, 6, "1 /limits + 9 creates fit in 10");
     let stats = emu.stats().await;
     assert_eq!(count(&stats, &["api_requests"]), 10);
-    assert_eq!(count(&stats, &["errors_by_code", "REQUEST_LIMIT_EXCEEDED"]), 0, "refused client-side: {stats}");
+    assert_eq!(
+        count(&stats, &["errors_by_code", "REQUEST_LIMIT_EXCEEDED"]),
+        0,
+        "refused client-side: {stats}"
+    );
 }

@@ -20,7 +20,11 @@ async fn query_streams_every_page_with_the_requested_batch_size() {
     let emu = Emu::start().await;
     emu.load("Account", accounts("page", 1_050)).await;
     let client = emu.builder().query_batch_size(200).build().unwrap();
-    let soql = Soql::select(["Id", "Name"]).from("Account").order_by("Name", Order::Asc).build().unwrap();
+    let soql = Soql::select(["Id", "Name"])
+        .from("Account")
+        .order_by("Name", Order::Asc)
+        .build()
+        .unwrap();
     let records: Vec<Record> = client.query(soql).try_collect().await.unwrap();
     assert_eq!(records.len(), 1_050);
     assert!(records.iter().all(|r| r["attributes"]["type"] == "Account"));
@@ -48,9 +52,19 @@ async fn bound_values_with_quotes_are_data_not_query_structure() {
     let emu = Emu::start().await;
     let client = emu.client();
     let tricky = "O'Brien \\ \"Co\" ' OR Name != '";
-    client.create("Account", &json!({"Name": tricky})).await.unwrap();
-    client.create("Account", &json!({"Name": "Other"})).await.unwrap();
-    let soql = Soql::select(["Id", "Name"]).from("Account").where_eq("Name", tricky).build().unwrap();
+    client
+        .create("Account", &json!({"Name": tricky}))
+        .await
+        .unwrap();
+    client
+        .create("Account", &json!({"Name": "Other"}))
+        .await
+        .unwrap();
+    let soql = Soql::select(["Id", "Name"])
+        .from("Account")
+        .where_eq("Name", tricky)
+        .build()
+        .unwrap();
     let found: Vec<Record> = client.query(soql).try_collect().await.unwrap();
     assert_eq!(found.len(), 1);
     assert_eq!(found[0]["Name"], tricky);
@@ -60,16 +74,29 @@ async fn bound_values_with_quotes_are_data_not_query_structure() {
 async fn crud_round_trip() {
     let emu = Emu::start().await;
     let client = emu.client();
-    let id = client.create("Account", &json!({"Name": "Acme"})).await.unwrap();
+    let id = client
+        .create("Account", &json!({"Name": "Acme"}))
+        .await
+        .unwrap();
     assert_eq!(id.len(), 18);
-    client.update("Account", &id, &json!({"Name": "Acme 2"})).await.unwrap();
+    client
+        .update("Account", &id, &json!({"Name": "Acme 2"}))
+        .await
+        .unwrap();
     let got = client.get("Account", &id, &["Name"]).await.unwrap();
     assert_eq!(got["Name"], "Acme 2");
     client.delete("Account", &id).await.unwrap();
     let gone = client.get("Account", &id, &[]).await.unwrap_err();
     // Salesforce answers 404 ENTITY_IS_DELETED for a record in the recycle bin.
-    assert_eq!((gone.kind(), gone.status()), (ErrorKind::NotFound, Some(404)), "{gone}");
-    let bad = client.create("Account", &json!({"Nope__c": 1})).await.unwrap_err();
+    assert_eq!(
+        (gone.kind(), gone.status()),
+        (ErrorKind::NotFound, Some(404)),
+        "{gone}"
+    );
+    let bad = client
+        .create("Account", &json!({"Nope__c": 1}))
+        .await
+        .unwrap_err();
     assert_eq!(bad.status(), Some(400), "{bad}");
     assert!(bad.to_string().contains("create on Account"), "{bad}");
 }
@@ -78,13 +105,39 @@ async fn crud_round_trip() {
 async fn upsert_creates_then_updates_by_external_id() {
     let emu = Emu::start().await;
     let client = emu.client();
-    let first = client.upsert("Account", "External_Id__c", "ext/1 ?", &json!({"Name": "A"})).await.unwrap();
+    let first = client
+        .upsert(
+            "Account",
+            "External_Id__c",
+            "ext/1 ?",
+            &json!({"Name": "A"}),
+        )
+        .await
+        .unwrap();
     assert!(first.created);
-    let second = client.upsert("Account", "External_Id__c", "ext/1 ?", &json!({"Name": "B"})).await.unwrap();
+    let second = client
+        .upsert(
+            "Account",
+            "External_Id__c",
+            "ext/1 ?",
+            &json!({"Name": "B"}),
+        )
+        .await
+        .unwrap();
     assert!(!second.created);
     assert_eq!(first.id, second.id);
-    let got = client.get("Account", first.id.as_deref().unwrap(), &["Name", "External_Id__c"]).await.unwrap();
-    assert_eq!((got["Name"].as_str(), got["External_Id__c"].as_str()), (Some("B"), Some("ext/1 ?")));
+    let got = client
+        .get(
+            "Account",
+            first.id.as_deref().unwrap(),
+            &["Name", "External_Id__c"],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (got["Name"].as_str(), got["External_Id__c"].as_str()),
+        (Some("B"), Some("ext/1 ?"))
+    );
     assert_eq!(count(&emu.stats().await, &["records", "Account"]), 1);
 }
 
@@ -95,20 +148,38 @@ async fn collections_chunk_by_200_and_map_results_to_input_rows() {
     let mut records: Vec<Record> = accounts("coll", 450).into_iter().map(record).collect();
     // Row 321 lacks the required Name: only that row fails.
     records[321].remove("Name");
-    let results = client.upsert_many("Account", "External_Id__c", &records, false).await.unwrap();
+    let results = client
+        .upsert_many("Account", "External_Id__c", &records, false)
+        .await
+        .unwrap();
     assert_eq!(results.len(), 450);
-    let failed: Vec<usize> = results.iter().filter(|r| !r.success).map(|r| r.index).collect();
+    let failed: Vec<usize> = results
+        .iter()
+        .filter(|r| !r.success)
+        .map(|r| r.index)
+        .collect();
     assert_eq!(failed, vec![321]);
     let error = results[321].error().unwrap();
     assert_eq!(error.row(), Some(321));
-    assert!(results.iter().filter(|r| r.success).all(|r| r.created == Some(true)));
+    assert!(results
+        .iter()
+        .filter(|r| r.success)
+        .all(|r| r.created == Some(true)));
     let stats = emu.stats().await;
     assert_eq!(count(&stats, &["records", "Account"]), 449);
-    assert_eq!(count(&stats, &["requests_by_route", "collections"]) + count(&stats, &["requests_by_route", "composite"]), 3, "{stats}");
+    assert_eq!(
+        count(&stats, &["requests_by_route", "collections"])
+            + count(&stats, &["requests_by_route", "composite"]),
+        3,
+        "{stats}"
+    );
 
     // Update through collections, then delete them all.
     let ids: Vec<String> = results.iter().filter_map(|r| r.id.clone()).collect();
-    let updates: Vec<Record> = ids.iter().map(|id| record(json!({"Id": id, "Name": "renamed"}))).collect();
+    let updates: Vec<Record> = ids
+        .iter()
+        .map(|id| record(json!({"Id": id, "Name": "renamed"})))
+        .collect();
     let updated = client.update_many("Account", &updates, true).await.unwrap();
     assert!(updated.iter().all(|r| r.success));
     let id_refs: Vec<&str> = ids.iter().map(String::as_str).collect();
@@ -121,10 +192,16 @@ async fn collections_chunk_by_200_and_map_results_to_input_rows() {
 async fn all_or_none_rolls_back_the_chunk() {
     let emu = Emu::start().await;
     let client = emu.client();
-    let records = vec![record(json!({"Name": "ok"})), record(json!({"Phone": "no name"}))];
+    let records = vec![
+        record(json!({"Name": "ok"})),
+        record(json!({"Phone": "no name"})),
+    ];
     let results = client.create_many("Account", &records, true).await.unwrap();
     assert!(results.iter().all(|r| !r.success));
-    assert_eq!(results[0].errors[0].status_code, "ALL_OR_NONE_OPERATION_ROLLED_BACK");
+    assert_eq!(
+        results[0].errors[0].status_code,
+        "ALL_OR_NONE_OPERATION_ROLLED_BACK"
+    );
     assert_eq!(results[1].index, 1);
     assert_eq!(count(&emu.stats().await, &["records", "Account"]), 0);
 }
@@ -135,14 +212,26 @@ async fn composite_runs_dependent_subrequests_in_one_call() {
     let client = emu.client();
     let subrequests = vec![
         Subrequest::new("POST", "sobjects/Account", "acct").body(json!({"Name": "Parent"})),
-        Subrequest::new("POST", "sobjects/Contact", "ct").body(json!({"LastName": "Child", "AccountId": "@{acct.id}"})),
+        Subrequest::new("POST", "sobjects/Contact", "ct")
+            .body(json!({"LastName": "Child", "AccountId": "@{acct.id}"})),
     ];
     let responses = client.composite(true, subrequests).await.unwrap();
-    assert_eq!(responses.iter().map(|r| r.http_status_code).collect::<Vec<_>>(), vec![201, 201]);
+    assert_eq!(
+        responses
+            .iter()
+            .map(|r| r.http_status_code)
+            .collect::<Vec<_>>(),
+        vec![201, 201]
+    );
     let stats = emu.stats().await;
     assert_eq!(count(&stats, &["records", "Contact"]), 1);
-    let too_many = (0..26).map(|i| Subrequest::new("GET", "limits", format!("r{i}"))).collect();
-    assert_eq!(client.composite(false, too_many).await.unwrap_err().code(), "INVALID_INPUT");
+    let too_many = (0..26)
+        .map(|i| Subrequest::new("GET", "limits", format!("r{i}")))
+        .collect();
+    assert_eq!(
+        client.composite(false, too_many).await.unwrap_err().code(),
+        "INVALID_INPUT"
+    );
 }
 
 #[tokio::test]
@@ -164,7 +253,11 @@ async fn describe_is_fetched_once_however_many_tasks_ask() {
     client.describe_global().await.unwrap();
     let stats = emu.stats().await;
     // One object describe and one global describe, for 52 calls.
-    assert_eq!(count(&stats, &["requests_by_route", "sobjects"]), 2, "{stats}");
+    assert_eq!(
+        count(&stats, &["requests_by_route", "sobjects"]),
+        2,
+        "{stats}"
+    );
     let metrics = client.metrics();
     assert!(format!("{metrics:?}").contains("describe"));
 }
@@ -175,10 +268,16 @@ async fn query_cached_serves_reference_data_from_memory() {
     emu.load("Account", accounts("ref", 5)).await;
     let client = emu.client();
     for _ in 0..3 {
-        let rows = client.query_cached("SELECT Id FROM Account", Duration::from_secs(60)).await.unwrap();
+        let rows = client
+            .query_cached("SELECT Id FROM Account", Duration::from_secs(60))
+            .await
+            .unwrap();
         assert_eq!(rows.len(), 5);
     }
-    assert_eq!(count(&emu.stats().await, &["requests_by_route", "query"]), 1);
+    assert_eq!(
+        count(&emu.stats().await, &["requests_by_route", "query"]),
+        1
+    );
 }
 
 #[tokio::test]
@@ -186,10 +285,16 @@ async fn limits_reports_the_allocation_and_usage() {
     let emu = Emu::start().await;
     emu.set_limits(json!({"daily_api_requests": 5000})).await;
     let client = emu.client();
-    client.create("Account", &json!({"Name": "x"})).await.unwrap();
+    client
+        .create("Account", &json!({"Name": "x"}))
+        .await
+        .unwrap();
     let limits = client.limits().await.unwrap();
     let daily = limits.daily_api_requests().unwrap();
     assert_eq!(daily.max, 5000);
     let used = count(&emu.stats().await, &["api_requests"]);
-    assert!(daily.used() >= 2 && daily.used() <= used, "{daily:?} vs {used}");
+    assert!(
+        daily.used() >= 2 && daily.used() <= used,
+        "{daily:?} vs {used}"
+    );
 }

@@ -182,8 +182,15 @@ fn builder(emu: &Emu, setup: &ClientSetup) -> ClientBuilder {
         None | Some("client_credentials") => {}
         Some("password") => b = emu.password_builder(),
         Some("jwt") => {
-            let key = concat!(env!("CARGO_MANIFEST_DIR"), "/../emulator/fixtures/jwt/private.pem");
-            b = b.auth_jwt(DEFAULT_CLIENT_ID, DEFAULT_USERNAME, std::fs::read_to_string(key).expect("emulator JWT key"));
+            let key = concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../emulator/fixtures/jwt/private.pem"
+            );
+            b = b.auth_jwt(
+                DEFAULT_CLIENT_ID,
+                DEFAULT_USERNAME,
+                std::fs::read_to_string(key).expect("emulator JWT key"),
+            );
         }
         Some(other) => panic!("unknown grant {other}"),
     }
@@ -218,12 +225,15 @@ async fn run(scenario: &Scenario, with_faults: bool) -> Run {
         emu.set_limits(limits.clone()).await;
     }
     for load in &setup.load {
-        emu.load(&load.object, common::accounts(&load.prefix, load.count)).await;
+        emu.load(&load.object, common::accounts(&load.prefix, load.count))
+            .await;
     }
     if let (true, Some(faults)) = (with_faults, &setup.faults) {
         emu.set_faults(faults.clone()).await;
     }
-    let client = builder(&emu, &scenario.client).build().expect("scenario client builds");
+    let client = builder(&emu, &scenario.client)
+        .build()
+        .expect("scenario client builds");
     let mut results = Results::default();
     let mut marks = BTreeMap::new();
     for step in &scenario.steps {
@@ -235,16 +245,29 @@ async fn run(scenario: &Scenario, with_faults: bool) -> Run {
             }
         }
     }
-    Run { stats: emu.stats().await, marks, calls: results.to_json() }
+    Run {
+        stats: emu.stats().await,
+        marks,
+        calls: results.to_json(),
+    }
 }
 
 async fn control(emu: &Emu, step: &ControlStep, marks: &mut BTreeMap<String, Value>) {
     match step.control.as_str() {
         "expire_sessions" => emu.expire_sessions().await,
-        "faults" => emu.set_faults(step.body.clone().expect("faults needs a body")).await,
-        "limits" => emu.set_limits(step.body.clone().expect("limits needs a body")).await,
+        "faults" => {
+            emu.set_faults(step.body.clone().expect("faults needs a body"))
+                .await
+        }
+        "limits" => {
+            emu.set_limits(step.body.clone().expect("limits needs a body"))
+                .await
+        }
         "mark" => {
-            marks.insert(step.name.clone().expect("mark needs a name"), emu.stats().await);
+            marks.insert(
+                step.name.clone().expect("mark needs a name"),
+                emu.stats().await,
+            );
         }
         other => panic!("unknown control step {other}"),
     }
@@ -280,7 +303,10 @@ fn fill(template: &Map<String, Value>, i: usize, j: usize) -> Map<String, Value>
         .iter()
         .map(|(k, v)| {
             let v = match v {
-                Value::String(s) => Value::String(s.replace("{i}", &i.to_string()).replace("{j}", &j.to_string())),
+                Value::String(s) => Value::String(
+                    s.replace("{i}", &i.to_string())
+                        .replace("{j}", &j.to_string()),
+                ),
                 other => other.clone(),
             };
             (k.clone(), v)
@@ -289,26 +315,69 @@ fn fill(template: &Map<String, Value>, i: usize, j: usize) -> Map<String, Value>
 }
 
 async fn one_call(client: &Client, step: &CallStep, i: usize) -> Result<(), Error> {
-    let need = |what: Option<&String>, field: &str| what.cloned().unwrap_or_else(|| panic!("step {} needs {field}", step.name));
-    let record = || fill(step.record.as_ref().unwrap_or_else(|| panic!("step {} needs record", step.name)), i, 0);
+    let need = |what: Option<&String>, field: &str| {
+        what.cloned()
+            .unwrap_or_else(|| panic!("step {} needs {field}", step.name))
+    };
+    let record = || {
+        fill(
+            step.record
+                .as_ref()
+                .unwrap_or_else(|| panic!("step {} needs record", step.name)),
+            i,
+            0,
+        )
+    };
     match step.call.as_str() {
-        "query" => client.query(need(step.soql.as_ref(), "soql")).try_for_each(|_| async { Ok(()) }).await,
-        "create" => client.create(&need(step.object.as_ref(), "object"), &record()).await.map(drop),
+        "query" => {
+            client
+                .query(need(step.soql.as_ref(), "soql"))
+                .try_for_each(|_| async { Ok(()) })
+                .await
+        }
+        "create" => client
+            .create(&need(step.object.as_ref(), "object"), &record())
+            .await
+            .map(drop),
         "upsert" => {
             let field = need(step.external_id_field.as_ref(), "external_id_field");
             let record = record();
-            let value = record.get(&field).and_then(Value::as_str).expect("the record carries its external id").to_owned();
-            client.upsert(&need(step.object.as_ref(), "object"), &field, &value, &record).await.map(drop)
+            let value = record
+                .get(&field)
+                .and_then(Value::as_str)
+                .expect("the record carries its external id")
+                .to_owned();
+            client
+                .upsert(
+                    &need(step.object.as_ref(), "object"),
+                    &field,
+                    &value,
+                    &record,
+                )
+                .await
+                .map(drop)
         }
         "upsert_many" => {
             let template = step.record.as_ref().expect("upsert_many needs record");
-            let records: Vec<_> = (0..step.records.unwrap_or(200)).map(|j| fill(template, i, j)).collect();
+            let records: Vec<_> = (0..step.records.unwrap_or(200))
+                .map(|j| fill(template, i, j))
+                .collect();
             let field = need(step.external_id_field.as_ref(), "external_id_field");
-            let results = client.upsert_many(&need(step.object.as_ref(), "object"), &field, &records, false).await?;
+            let results = client
+                .upsert_many(
+                    &need(step.object.as_ref(), "object"),
+                    &field,
+                    &records,
+                    false,
+                )
+                .await?;
             results.iter().find_map(|r| r.error()).map_or(Ok(()), Err)
         }
         "limits" => client.limits().await.map(drop),
-        "describe" => client.describe(&need(step.object.as_ref(), "object")).await.map(drop),
+        "describe" => client
+            .describe(&need(step.object.as_ref(), "object"))
+            .await
+            .map(drop),
         other => panic!("unknown call {other}"),
     }
 }
@@ -319,15 +388,25 @@ fn lookup(run: &Run, path: &str) -> f64 {
         Some(rest) => (&run.calls, rest),
         None => (&run.stats, path),
     };
-    rest.split('.').fold(root, |v, k| &v[k]).as_f64().unwrap_or(0.0)
+    rest.split('.')
+        .fold(root, |v, k| &v[k])
+        .as_f64()
+        .unwrap_or(0.0)
 }
 
 fn check(assertion: &str, run: &Run, baseline: Option<&Run>) -> Result<(), String> {
     let tokens: Vec<&str> = assertion.split(' ').collect();
     let (lhs, rest) = match tokens.as_slice() {
         [path, "since", mark, rest @ ..] => {
-            let at_mark = run.marks.get(*mark).ok_or_else(|| format!("no mark named {mark}"))?;
-            let then = Run { stats: at_mark.clone(), marks: BTreeMap::new(), calls: Value::Null };
+            let at_mark = run
+                .marks
+                .get(*mark)
+                .ok_or_else(|| format!("no mark named {mark}"))?;
+            let then = Run {
+                stats: at_mark.clone(),
+                marks: BTreeMap::new(),
+                calls: Value::Null,
+            };
             (lookup(run, path) - lookup(&then, path), rest)
         }
         [path, rest @ ..] => (lookup(run, path), rest),
@@ -335,11 +414,21 @@ fn check(assertion: &str, run: &Run, baseline: Option<&Run>) -> Result<(), Strin
     };
     let baseline_value = |path: &str| {
         let base = baseline.ok_or("baseline.* needs \"baseline\": true")?;
-        Ok::<f64, String>(lookup(base, path.strip_prefix("baseline.").ok_or("rhs path must start with baseline.")?))
+        Ok::<f64, String>(lookup(
+            base,
+            path.strip_prefix("baseline.")
+                .ok_or("rhs path must start with baseline.")?,
+        ))
     };
     let (op, rhs) = match rest {
-        [op, number] => (*op, number.parse::<f64>().or_else(|_| baseline_value(number))?),
-        [op, factor, "*", path] => (*op, factor.parse::<f64>().map_err(|e| e.to_string())? * baseline_value(path)?),
+        [op, number] => (
+            *op,
+            number.parse::<f64>().or_else(|_| baseline_value(number))?,
+        ),
+        [op, factor, "*", path] => (
+            *op,
+            factor.parse::<f64>().map_err(|e| e.to_string())? * baseline_value(path)?,
+        ),
         _ => return Err(format!("cannot parse '{assertion}'")),
     };
     let holds = match op {
@@ -354,19 +443,34 @@ fn check(assertion: &str, run: &Run, baseline: Option<&Run>) -> Result<(), Strin
     if holds {
         Ok(())
     } else {
-        Err(format!("'{assertion}' failed: left side is {lhs}, right side {rhs}"))
+        Err(format!(
+            "'{assertion}' failed: left side is {lhs}, right side {rhs}"
+        ))
     }
 }
 
 async fn run_scenario(path: &Path) -> Result<(), String> {
     let scenario = load_scenario(path);
-    let baseline = if scenario.baseline { Some(run(&scenario, false).await) } else { None };
+    let baseline = if scenario.baseline {
+        Some(run(&scenario, false).await)
+    } else {
+        None
+    };
     let result = run(&scenario, true).await;
-    let failures: Vec<String> =
-        scenario.assertions.iter().filter_map(|a| check(a, &result, baseline.as_ref()).err()).collect();
+    let failures: Vec<String> = scenario
+        .assertions
+        .iter()
+        .filter_map(|a| check(a, &result, baseline.as_ref()).err())
+        .collect();
     if failures.is_empty() {
-        let base = baseline.as_ref().map(|b| b.stats["api_requests"].clone()).unwrap_or(Value::Null);
-        println!("scenario {} holds: api_requests {} (baseline {base}), calls {}", scenario.name, result.stats["api_requests"], result.calls);
+        let base = baseline
+            .as_ref()
+            .map(|b| b.stats["api_requests"].clone())
+            .unwrap_or(Value::Null);
+        println!(
+            "scenario {} holds: api_requests {} (baseline {base}), calls {}",
+            scenario.name, result.stats["api_requests"], result.calls
+        );
         return Ok(());
     }
     let base = baseline.map(|b| b.stats).unwrap_or(Value::Null);
@@ -382,7 +486,10 @@ async fn run_scenario(path: &Path) -> Result<(), String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_scenario_file_holds() {
     let files = scenario_files();
-    assert!(files.len() >= 4, "expected the scenario files, found {files:?}");
+    assert!(
+        files.len() >= 4,
+        "expected the scenario files, found {files:?}"
+    );
     let mut failures = Vec::new();
     for file in &files {
         if let Err(failure) = run_scenario(file).await {
@@ -399,7 +506,11 @@ fn assertions_parse_and_compare() {
         marks: BTreeMap::from([("m".to_owned(), json!({"token_grants": {"total": 2}}))]),
         calls: json!({"ok": 5, "failed": 0, "storm": {"ok": 5}}),
     };
-    let base = Run { stats: json!({"api_requests": 100}), marks: BTreeMap::new(), calls: Value::Null };
+    let base = Run {
+        stats: json!({"api_requests": 100}),
+        marks: BTreeMap::new(),
+        calls: Value::Null,
+    };
     for ok in [
         "token_grants.total since m == 1",
         "calls.storm.ok == 5",
@@ -409,7 +520,12 @@ fn assertions_parse_and_compare() {
     ] {
         check(ok, &run, Some(&base)).unwrap();
     }
-    for bad in ["token_grants.total == 1", "api_requests <= 1.05 * baseline.api_requests", "calls.ok ~ 5", "x since nope == 1"] {
+    for bad in [
+        "token_grants.total == 1",
+        "api_requests <= 1.05 * baseline.api_requests",
+        "calls.ok ~ 5",
+        "x since nope == 1",
+    ] {
         assert!(check(bad, &run, Some(&base)).is_err(), "{bad}");
     }
     assert!(check("api_requests <= baseline.api_requests", &run, None).is_err());

@@ -63,7 +63,12 @@ impl RecordResult {
     /// The first error as an [`Error`] carrying the input row, if the record failed.
     pub fn error(&self) -> Option<Error> {
         let first = self.errors.first()?;
-        Some(record_error(&first.status_code, &first.message, first.fields.clone(), self.index as u64))
+        Some(record_error(
+            &first.status_code,
+            &first.message,
+            first.fields.clone(),
+            self.index as u64,
+        ))
     }
 }
 
@@ -88,16 +93,31 @@ enum Op<'a> {
 
 impl Client {
     /// Creates many records of one object, 200 per call.
-    pub async fn create_many(&self, object: &str, records: &[Record], all_or_none: bool) -> Result<Vec<RecordResult>, Error> {
-        self.save_many(Op::Create, object, records, all_or_none).await
+    pub async fn create_many(
+        &self,
+        object: &str,
+        records: &[Record],
+        all_or_none: bool,
+    ) -> Result<Vec<RecordResult>, Error> {
+        self.save_many(Op::Create, object, records, all_or_none)
+            .await
     }
 
     /// Updates many records of one object; each must carry its `Id`.
-    pub async fn update_many(&self, object: &str, records: &[Record], all_or_none: bool) -> Result<Vec<RecordResult>, Error> {
-        if let Some(row) = records.iter().position(|r| !r.get("Id").is_some_and(Value::is_string)) {
+    pub async fn update_many(
+        &self,
+        object: &str,
+        records: &[Record],
+        all_or_none: bool,
+    ) -> Result<Vec<RecordResult>, Error> {
+        if let Some(row) = records
+            .iter()
+            .position(|r| !r.get("Id").is_some_and(Value::is_string))
+        {
             return Err(Error::invalid_input("update_many: record has no Id").with_row(row as u64));
         }
-        self.save_many(Op::Update, object, records, all_or_none).await
+        self.save_many(Op::Update, object, records, all_or_none)
+            .await
     }
 
     /// Upserts many records of one object by the external id field `ext_field`, which
@@ -110,18 +130,35 @@ impl Client {
         all_or_none: bool,
     ) -> Result<Vec<RecordResult>, Error> {
         path::name(ext_field)?;
-        if let Some(row) = records.iter().position(|r| r.get(ext_field).is_none_or(Value::is_null)) {
-            return Err(Error::invalid_input(format!("upsert_many: record has no {ext_field}")).with_row(row as u64));
+        if let Some(row) = records
+            .iter()
+            .position(|r| r.get(ext_field).is_none_or(Value::is_null))
+        {
+            return Err(
+                Error::invalid_input(format!("upsert_many: record has no {ext_field}"))
+                    .with_row(row as u64),
+            );
         }
-        self.save_many(Op::Upsert(ext_field), object, records, all_or_none).await
+        self.save_many(Op::Upsert(ext_field), object, records, all_or_none)
+            .await
     }
 
     /// Deletes many records by id, 200 per call.
-    pub async fn delete_many(&self, ids: &[&str], all_or_none: bool) -> Result<Vec<RecordResult>, Error> {
-        ids.iter().try_for_each(|id| path::record_id(id).map(drop))?;
+    pub async fn delete_many(
+        &self,
+        ids: &[&str],
+        all_or_none: bool,
+    ) -> Result<Vec<RecordResult>, Error> {
+        ids.iter()
+            .try_for_each(|id| path::record_id(id).map(drop))?;
         let chunks = ids.chunks(CHUNK).enumerate().map(|(n, chunk)| {
             let request = self
-                .request(Method::DELETE, Target::Versioned("composite/sobjects".into()), "collections.delete", "delete_many")
+                .request(
+                    Method::DELETE,
+                    Target::Versioned("composite/sobjects".into()),
+                    "collections.delete",
+                    "delete_many",
+                )
                 .query("ids", chunk.join(","))
                 .query("allOrNone", all_or_none.to_string());
             (n * CHUNK, chunk.len(), Ok(request))
@@ -129,35 +166,78 @@ impl Client {
         Ok(self.run_chunks(chunks.collect()).await)
     }
 
-    async fn save_many(&self, op: Op<'_>, object: &str, records: &[Record], all_or_none: bool) -> Result<Vec<RecordResult>, Error> {
+    async fn save_many(
+        &self,
+        op: Op<'_>,
+        object: &str,
+        records: &[Record],
+        all_or_none: bool,
+    ) -> Result<Vec<RecordResult>, Error> {
         path::name(object)?;
         let chunks = records
             .chunks(CHUNK)
             .enumerate()
-            .map(|(n, chunk)| (n * CHUNK, chunk.len(), self.chunk_request(op, object, chunk, all_or_none)))
+            .map(|(n, chunk)| {
+                (
+                    n * CHUNK,
+                    chunk.len(),
+                    self.chunk_request(op, object, chunk, all_or_none),
+                )
+            })
             .collect::<Vec<_>>();
         Ok(self.run_chunks(chunks).await)
     }
 
-    fn chunk_request(&self, op: Op<'_>, object: &str, chunk: &[Record], all_or_none: bool) -> Result<Request, Error> {
+    fn chunk_request(
+        &self,
+        op: Op<'_>,
+        object: &str,
+        chunk: &[Record],
+        all_or_none: bool,
+    ) -> Result<Request, Error> {
         let (method, target, route, operation) = match op {
-            Op::Create => (Method::POST, "composite/sobjects".to_owned(), "collections.create", "create_many"),
-            Op::Update => (Method::PATCH, "composite/sobjects".to_owned(), "collections.update", "update_many"),
-            Op::Upsert(ext) => (Method::PATCH, format!("composite/sobjects/{object}/{ext}"), "collections.upsert", "upsert_many"),
+            Op::Create => (
+                Method::POST,
+                "composite/sobjects".to_owned(),
+                "collections.create",
+                "create_many",
+            ),
+            Op::Update => (
+                Method::PATCH,
+                "composite/sobjects".to_owned(),
+                "collections.update",
+                "update_many",
+            ),
+            Op::Upsert(ext) => (
+                Method::PATCH,
+                format!("composite/sobjects/{object}/{ext}"),
+                "collections.upsert",
+                "upsert_many",
+            ),
         };
         let records: Vec<Value> = chunk.iter().map(|r| with_type(object, r)).collect();
         let body = json!({ "allOrNone": all_or_none, "records": records });
         // Create is a POST: replaying it after an ambiguous failure would duplicate records.
         let idempotent = !matches!(op, Op::Create);
-        self.request(method, Target::Versioned(target), route, operation).object(object).idempotent(idempotent).json(&body)
+        self.request(method, Target::Versioned(target), route, operation)
+            .object(object)
+            .idempotent(idempotent)
+            .json(&body)
     }
 
     /// Runs the chunk requests (offset, length, request) and returns results in input order.
-    async fn run_chunks(&self, chunks: Vec<(usize, usize, Result<Request, Error>)>) -> Vec<RecordResult> {
+    async fn run_chunks(
+        &self,
+        chunks: Vec<(usize, usize, Result<Request, Error>)>,
+    ) -> Vec<RecordResult> {
         let results = stream::iter(chunks)
             .map(|(offset, len, request)| async move {
                 let outcome = match request {
-                    Ok(request) => self.pipeline.execute(&request).await.and_then(|r| r.json::<Vec<RawResult>>()),
+                    Ok(request) => self
+                        .pipeline
+                        .execute(&request)
+                        .await
+                        .and_then(|r| r.json::<Vec<RawResult>>()),
                     Err(error) => Err(error),
                 };
                 chunk_results(offset, len, outcome)
@@ -180,7 +260,11 @@ fn with_type(object: &str, record: &Record) -> Value {
 }
 
 /// Maps one chunk's answer to results at input positions `offset..offset+len`.
-fn chunk_results(offset: usize, len: usize, outcome: Result<Vec<RawResult>, Error>) -> Vec<RecordResult> {
+fn chunk_results(
+    offset: usize,
+    len: usize,
+    outcome: Result<Vec<RawResult>, Error>,
+) -> Vec<RecordResult> {
     let raw = outcome.and_then(|raw| {
         if raw.len() == len {
             Ok(raw)
@@ -188,7 +272,10 @@ fn chunk_results(offset: usize, len: usize, outcome: Result<Vec<RawResult>, Erro
             Err(Error::new(
                 crate::ErrorKind::Salesforce,
                 "INVALID_RESPONSE",
-                format!("collections answered {} results for {len} records", raw.len()),
+                format!(
+                    "collections answered {} results for {len} records",
+                    raw.len()
+                ),
             ))
         }
     });
@@ -196,7 +283,13 @@ fn chunk_results(offset: usize, len: usize, outcome: Result<Vec<RawResult>, Erro
         Ok(raw) => raw
             .into_iter()
             .enumerate()
-            .map(|(i, r)| RecordResult { index: offset + i, id: r.id, success: r.success, created: r.created, errors: r.errors })
+            .map(|(i, r)| RecordResult {
+                index: offset + i,
+                id: r.id,
+                success: r.success,
+                created: r.created,
+                errors: r.errors,
+            })
             .collect(),
         Err(error) => (0..len)
             .map(|i| RecordResult {
@@ -221,12 +314,21 @@ mod tests {
     #[test]
     fn results_map_to_input_positions() {
         let raw = vec![
-            RawResult { id: Some("001A".into()), success: true, created: Some(true), errors: vec![] },
+            RawResult {
+                id: Some("001A".into()),
+                success: true,
+                created: Some(true),
+                errors: vec![],
+            },
             RawResult {
                 id: None,
                 success: false,
                 created: None,
-                errors: vec![RecordError { status_code: "DUPLICATE_VALUE".into(), message: "dup".into(), fields: vec!["Name".into()] }],
+                errors: vec![RecordError {
+                    status_code: "DUPLICATE_VALUE".into(),
+                    message: "dup".into(),
+                    fields: vec!["Name".into()],
+                }],
             },
         ];
         let out = chunk_results(400, 2, Ok(raw));
@@ -241,16 +343,35 @@ mod tests {
     fn a_failed_chunk_reports_on_every_record_and_a_short_answer_is_an_error() {
         let out = chunk_results(200, 3, Err(Error::timeout("slow")));
         assert_eq!(out.len(), 3);
-        assert!(out.iter().all(|r| !r.success && r.errors[0].status_code == "TIMEOUT"));
-        assert_eq!(out.iter().map(|r| r.index).collect::<Vec<_>>(), vec![200, 201, 202]);
-        let short = chunk_results(0, 2, Ok(vec![RawResult { id: None, success: true, created: None, errors: vec![] }]));
-        assert!(short.iter().all(|r| r.errors[0].status_code == "INVALID_RESPONSE"));
+        assert!(out
+            .iter()
+            .all(|r| !r.success && r.errors[0].status_code == "TIMEOUT"));
+        assert_eq!(
+            out.iter().map(|r| r.index).collect::<Vec<_>>(),
+            vec![200, 201, 202]
+        );
+        let short = chunk_results(
+            0,
+            2,
+            Ok(vec![RawResult {
+                id: None,
+                success: true,
+                created: None,
+                errors: vec![],
+            }]),
+        );
+        assert!(short
+            .iter()
+            .all(|r| r.errors[0].status_code == "INVALID_RESPONSE"));
     }
 
     #[test]
     fn records_get_their_type_attribute() {
         let mut r = Record::new();
         r.insert("Name".into(), json!("Acme"));
-        assert_eq!(with_type("Account", &r), json!({"attributes": {"type": "Account"}, "Name": "Acme"}));
+        assert_eq!(
+            with_type("Account", &r),
+            json!({"attributes": {"type": "Account"}, "Name": "Acme"})
+        );
     }
 }

@@ -36,8 +36,17 @@ pub struct Subrequest {
 
 impl Subrequest {
     /// A subrequest without a body.
-    pub fn new(method: &str, url: impl Into<String>, reference_id: impl Into<String>) -> Subrequest {
-        Subrequest { method: method.to_ascii_uppercase(), url: url.into(), reference_id: reference_id.into(), body: None }
+    pub fn new(
+        method: &str,
+        url: impl Into<String>,
+        reference_id: impl Into<String>,
+    ) -> Subrequest {
+        Subrequest {
+            method: method.to_ascii_uppercase(),
+            url: url.into(),
+            reference_id: reference_id.into(),
+            body: None,
+        }
     }
 
     /// Adds a JSON body.
@@ -71,7 +80,11 @@ struct CompositeResponse {
 
 impl Client {
     /// Runs up to 25 subrequests in one call; with `all_or_none` one failure rolls all back.
-    pub async fn composite(&self, all_or_none: bool, subrequests: Vec<Subrequest>) -> Result<Vec<SubResponse>, Error> {
+    pub async fn composite(
+        &self,
+        all_or_none: bool,
+        subrequests: Vec<Subrequest>,
+    ) -> Result<Vec<SubResponse>, Error> {
         if subrequests.is_empty() || subrequests.len() > MAX_SUBREQUESTS {
             return Err(Error::invalid_input(format!(
                 "composite takes 1 to {MAX_SUBREQUESTS} subrequests, got {}",
@@ -89,7 +102,14 @@ impl Client {
             })
             .collect();
         let body = serde_json::json!({ "allOrNone": all_or_none, "compositeRequest": subrequests });
-        let request = self.request(Method::POST, Target::Versioned("composite".into()), "composite", "composite").json(&body)?;
+        let request = self
+            .request(
+                Method::POST,
+                Target::Versioned("composite".into()),
+                "composite",
+                "composite",
+            )
+            .json(&body)?;
         let response: CompositeResponse = self.pipeline.execute(&request).await?.json()?;
         Ok(response.composite_response)
     }

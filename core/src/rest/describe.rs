@@ -20,15 +20,28 @@ impl Client {
     /// The full describe of one object (fields, relationships, record types), cached.
     pub async fn describe(&self, object: &str) -> Result<Arc<Value>, Error> {
         let target = Target::Versioned(format!("sobjects/{}/describe", path::name(object)?));
-        let request = self.request(Method::GET, target, "describe", "describe").object(object);
+        let request = self
+            .request(Method::GET, target, "describe", "describe")
+            .object(object);
         let load = async move { self.pipeline.execute(&request).await?.json::<Value>() };
-        self.pipeline.metadata_cache().get_or_load(object, EntryKind::Describe, load).await
+        self.pipeline
+            .metadata_cache()
+            .get_or_load(object, EntryKind::Describe, load)
+            .await
     }
 
     /// The global describe (every object and its capabilities), cached.
     pub async fn describe_global(&self) -> Result<Arc<Value>, Error> {
-        let request = self.request(Method::GET, Target::Versioned("sobjects/".into()), "describe", "describe_global");
+        let request = self.request(
+            Method::GET,
+            Target::Versioned("sobjects/".into()),
+            "describe",
+            "describe_global",
+        );
         let load = async move { self.pipeline.execute(&request).await?.json::<Value>() };
-        self.pipeline.metadata_cache().get_or_load("", EntryKind::GlobalDescribe, load).await
+        self.pipeline
+            .metadata_cache()
+            .get_or_load("", EntryKind::GlobalDescribe, load)
+            .await
     }
 }

@@ -50,7 +50,12 @@ impl OrgLimits {
 impl Client {
     /// The org's limits (one API call); also refreshes the limits guard.
     pub async fn limits(&self) -> Result<OrgLimits, Error> {
-        let request = self.request(Method::GET, Target::Versioned("limits".into()), LIMITS_ROUTE, "limits");
+        let request = self.request(
+            Method::GET,
+            Target::Versioned("limits".into()),
+            LIMITS_ROUTE,
+            "limits",
+        );
         let response = self.pipeline.execute(&request).await?;
         self.pipeline.guard().observe_limits_body(&response.body)?;
         response.json()

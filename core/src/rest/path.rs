@@ -8,15 +8,43 @@ use crate::soql::validate_identifier;
 /// Characters escaped in a path segment: everything but letters, digits, `-`, `_` and `~`
 /// (dots too, so `..` can never be a dot-segment).
 const SEGMENT: &AsciiSet = &CONTROLS
-    .add(b' ').add(b'"').add(b'#').add(b'%').add(b'/').add(b':').add(b'<').add(b'>').add(b'?')
-    .add(b'@').add(b'[').add(b'\\').add(b']').add(b'^').add(b'`').add(b'{').add(b'|').add(b'}')
-    .add(b'&').add(b'+').add(b',').add(b';').add(b'=').add(b'$').add(b'!').add(b'\'').add(b'(')
-    .add(b')').add(b'*').add(b'.');
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'/')
+    .add(b':')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'@')
+    .add(b'[')
+    .add(b'\\')
+    .add(b']')
+    .add(b'^')
+    .add(b'`')
+    .add(b'{')
+    .add(b'|')
+    .add(b'}')
+    .add(b'&')
+    .add(b'+')
+    .add(b',')
+    .add(b';')
+    .add(b'=')
+    .add(b'$')
+    .add(b'!')
+    .add(b'\'')
+    .add(b'(')
+    .add(b')')
+    .add(b'*')
+    .add(b'.');
 
 /// An sObject or field API name, validated.
 pub fn name(value: &str) -> Result<&str, Error> {
     if value.contains('.') {
-        return Err(Error::invalid_input(format!("'{value}' is not an sObject or field name")));
+        return Err(Error::invalid_input(format!(
+            "'{value}' is not an sObject or field name"
+        )));
     }
     validate_identifier(value)?;
     Ok(value)
@@ -28,14 +56,19 @@ pub fn record_id(value: &str) -> Result<&str, Error> {
     if ok {
         Ok(value)
     } else {
-        Err(Error::invalid_input(format!("'{}' is not a 15- or 18-character record id", value.escape_debug())))
+        Err(Error::invalid_input(format!(
+            "'{}' is not a 15- or 18-character record id",
+            value.escape_debug()
+        )))
     }
 }
 
 /// Any value, percent-encoded as one path segment.
 pub fn value(value: &str) -> Result<String, Error> {
     if value.is_empty() {
-        return Err(Error::invalid_input("an external id value must not be empty"));
+        return Err(Error::invalid_input(
+            "an external id value must not be empty",
+        ));
     }
     Ok(utf8_percent_encode(value, SEGMENT).to_string())
 }
@@ -46,7 +79,10 @@ mod tests {
 
     #[test]
     fn caller_input_cannot_change_the_path() {
-        assert_eq!(value("../../limits?x=1").unwrap(), "%2E%2E%2F%2E%2E%2Flimits%3Fx%3D1");
+        assert_eq!(
+            value("../../limits?x=1").unwrap(),
+            "%2E%2E%2F%2E%2E%2Flimits%3Fx%3D1"
+        );
         assert_eq!(value("..").unwrap(), "%2E%2E");
         assert_eq!(value("a b/c#d").unwrap(), "a%20b%2Fc%23d");
         assert!(value("").is_err());

@@ -40,7 +40,10 @@ struct Page {
 
 /// What to fetch next.
 enum Cursor {
-    First { resource: &'static str, soql: String },
+    First {
+        resource: &'static str,
+        soql: String,
+    },
     Next(String),
     End,
 }
@@ -58,15 +61,27 @@ impl Client {
 
     /// Runs a query once and keeps its records for `ttl`; meant for small reference data.
     /// Concurrent callers with the same SOQL share one load.
-    pub async fn query_cached(&self, soql: impl Into<String>, ttl: Duration) -> Result<Arc<Vec<Record>>, Error> {
+    pub async fn query_cached(
+        &self,
+        soql: impl Into<String>,
+        ttl: Duration,
+    ) -> Result<Arc<Vec<Record>>, Error> {
         let soql = soql.into();
         let loader = self.query(soql.clone()).try_collect::<Vec<Record>>();
-        self.pipeline.reference_cache().get_or_load_for(&soql, EntryKind::Reference, ttl, loader).await
+        self.pipeline
+            .reference_cache()
+            .get_or_load_for(&soql, EntryKind::Reference, ttl, loader)
+            .await
     }
 
-    fn stream_query(&self, resource: &'static str, soql: String) -> BoxStream<'static, Result<Record, Error>> {
+    fn stream_query(
+        &self,
+        resource: &'static str,
+        soql: String,
+    ) -> BoxStream<'static, Result<Record, Error>> {
         if soql.trim().is_empty() {
-            return stream::once(async { Err(Error::invalid_input("the SOQL query is empty")) }).boxed();
+            return stream::once(async { Err(Error::invalid_input("the SOQL query is empty")) })
+                .boxed();
         }
         let client = self.clone();
         stream::try_unfold(Cursor::First { resource, soql }, move |cursor| {
@@ -81,13 +96,21 @@ impl Client {
     async fn next_page(&self, cursor: Cursor) -> Result<Option<(Vec<Record>, Cursor)>, Error> {
         let request = match cursor {
             Cursor::End => return Ok(None),
-            Cursor::First { resource, soql } => {
-                self.request(Method::GET, Target::Versioned(resource.to_owned()), "query", "query").query("q", soql)
-            }
+            Cursor::First { resource, soql } => self
+                .request(
+                    Method::GET,
+                    Target::Versioned(resource.to_owned()),
+                    "query",
+                    "query",
+                )
+                .query("q", soql),
             Cursor::Next(url) => self.request(Method::GET, Target::Path(url), "query", "query"),
         };
         let batch = format!("batchSize={}", self.pipeline.config().query_batch_size);
-        let request = request.header(QUERY_OPTIONS, HeaderValue::from_str(&batch).expect("digits are a valid header"));
+        let request = request.header(
+            QUERY_OPTIONS,
+            HeaderValue::from_str(&batch).expect("digits are a valid header"),
+        );
         let page: Page = self.pipeline.execute(&request).await?.json()?;
         let next = match (page.done, page.next_records_url) {
             (false, Some(url)) => Cursor::Next(url),

@@ -37,15 +37,24 @@ impl Client {
     /// Creates a record and returns its id.
     pub async fn create(&self, object: &str, record: &impl Serialize) -> Result<String, Error> {
         let target = Target::Versioned(format!("sobjects/{}", path::name(object)?));
-        let request = self.request(Method::POST, target, "sobject.create", "create").object(object).json(record)?;
+        let request = self
+            .request(Method::POST, target, "sobject.create", "create")
+            .object(object)
+            .json(record)?;
         let saved: SaveResponse = self.pipeline.execute(&request).await?.json()?;
         Ok(saved.id)
     }
 
     /// Reads a record by id; `fields` empty means every field.
     pub async fn get(&self, object: &str, id: &str, fields: &[&str]) -> Result<Record, Error> {
-        let target = Target::Versioned(format!("sobjects/{}/{}", path::name(object)?, path::record_id(id)?));
-        let mut request = self.request(Method::GET, target, "sobject.get", "get").object(object);
+        let target = Target::Versioned(format!(
+            "sobjects/{}/{}",
+            path::name(object)?,
+            path::record_id(id)?
+        ));
+        let mut request = self
+            .request(Method::GET, target, "sobject.get", "get")
+            .object(object);
         if !fields.is_empty() {
             fields.iter().try_for_each(|f| path::name(f).map(drop))?;
             request = request.query("fields", fields.join(","));
@@ -54,8 +63,17 @@ impl Client {
     }
 
     /// Updates the given fields of a record.
-    pub async fn update(&self, object: &str, id: &str, fields: &impl Serialize) -> Result<(), Error> {
-        let target = Target::Versioned(format!("sobjects/{}/{}", path::name(object)?, path::record_id(id)?));
+    pub async fn update(
+        &self,
+        object: &str,
+        id: &str,
+        fields: &impl Serialize,
+    ) -> Result<(), Error> {
+        let target = Target::Versioned(format!(
+            "sobjects/{}/{}",
+            path::name(object)?,
+            path::record_id(id)?
+        ));
         let request = self
             .request(Method::PATCH, target, "sobject.update", "update")
             .object(object)
@@ -66,13 +84,25 @@ impl Client {
 
     /// Deletes a record.
     pub async fn delete(&self, object: &str, id: &str) -> Result<(), Error> {
-        let target = Target::Versioned(format!("sobjects/{}/{}", path::name(object)?, path::record_id(id)?));
-        let request = self.request(Method::DELETE, target, "sobject.delete", "delete").object(object);
+        let target = Target::Versioned(format!(
+            "sobjects/{}/{}",
+            path::name(object)?,
+            path::record_id(id)?
+        ));
+        let request = self
+            .request(Method::DELETE, target, "sobject.delete", "delete")
+            .object(object);
         self.pipeline.execute(&request).await.map(drop)
     }
 
     /// Inserts or updates the record whose `ext_field` equals `value`.
-    pub async fn upsert(&self, object: &str, ext_field: &str, value: &str, record: &impl Serialize) -> Result<UpsertResult, Error> {
+    pub async fn upsert(
+        &self,
+        object: &str,
+        ext_field: &str,
+        value: &str,
+        record: &impl Serialize,
+    ) -> Result<UpsertResult, Error> {
         let target = Target::Versioned(format!(
             "sobjects/{}/{}/{}",
             path::name(object)?,
@@ -91,19 +121,29 @@ impl Client {
 
 fn upsert_result(response: Response) -> Result<UpsertResult, Error> {
     match response.status {
-        204 => Ok(UpsertResult { id: None, created: false }),
+        204 => Ok(UpsertResult {
+            id: None,
+            created: false,
+        }),
         300 => {
             let matches: Vec<String> = response.json().unwrap_or_default();
             Err(Error::new(
                 ErrorKind::InvalidInput,
                 "MULTIPLE_CHOICES",
-                format!("the external id matches {} records: {}", matches.len(), matches.join(", ")),
+                format!(
+                    "the external id matches {} records: {}",
+                    matches.len(),
+                    matches.join(", ")
+                ),
             )
             .with_status(300))
         }
         status => {
             let saved: SaveResponse = response.json()?;
-            Ok(UpsertResult { id: Some(saved.id), created: saved.created.unwrap_or(status == 201) })
+            Ok(UpsertResult {
+                id: Some(saved.id),
+                created: saved.created.unwrap_or(status == 201),
+            })
         }
     }
 }
@@ -114,18 +154,45 @@ mod tests {
     use reqwest::header::HeaderMap;
 
     fn response(status: u16, body: &str) -> Response {
-        Response { status, headers: HeaderMap::new(), body: body.to_owned().into() }
+        Response {
+            status,
+            headers: HeaderMap::new(),
+            body: body.to_owned().into(),
+        }
     }
 
     #[test]
     fn upsert_statuses_map_to_outcomes() {
-        let created = upsert_result(response(201, r#"{"id":"001A","success":true,"errors":[],"created":true}"#)).unwrap();
-        assert_eq!(created, UpsertResult { id: Some("001A".into()), created: true });
-        let updated = upsert_result(response(200, r#"{"id":"001A","success":true,"errors":[],"created":false}"#)).unwrap();
+        let created = upsert_result(response(
+            201,
+            r#"{"id":"001A","success":true,"errors":[],"created":true}"#,
+        ))
+        .unwrap();
+        assert_eq!(
+            created,
+            UpsertResult {
+                id: Some("001A".into()),
+                created: true
+            }
+        );
+        let updated = upsert_result(response(
+            200,
+            r#"{"id":"001A","success":true,"errors":[],"created":false}"#,
+        ))
+        .unwrap();
         assert!(!updated.created);
-        assert_eq!(upsert_result(response(204, "")).unwrap(), UpsertResult { id: None, created: false });
+        assert_eq!(
+            upsert_result(response(204, "")).unwrap(),
+            UpsertResult {
+                id: None,
+                created: false
+            }
+        );
         let multi = upsert_result(response(300, r#"["/services/data/v62.0/sobjects/Account/001A","/services/data/v62.0/sobjects/Account/001B"]"#)).unwrap_err();
-        assert_eq!((multi.code(), multi.status()), ("MULTIPLE_CHOICES", Some(300)));
+        assert_eq!(
+            (multi.code(), multi.status()),
+            ("MULTIPLE_CHOICES", Some(300))
+        );
         assert!(multi.message().contains("2 records"));
     }
 }

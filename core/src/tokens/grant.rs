@@ -77,10 +77,21 @@ impl Grant {
     /// The client id, which with the username identifies a token in a shared store.
     pub fn identity(&self) -> String {
         match self {
-            Grant::JwtBearer { client_id, username, .. } | Grant::Password { client_id, username, .. } => {
+            Grant::JwtBearer {
+                client_id,
+                username,
+                ..
+            }
+            | Grant::Password {
+                client_id,
+                username,
+                ..
+            } => {
                 format!("{client_id}:{username}")
             }
-            Grant::ClientCredentials { client_id, .. } | Grant::RefreshToken { client_id, .. } => client_id.clone(),
+            Grant::ClientCredentials { client_id, .. } | Grant::RefreshToken { client_id, .. } => {
+                client_id.clone()
+            }
         }
     }
 
@@ -92,19 +103,41 @@ impl Grant {
     }
 
     /// Form fields and optional Basic credentials for one grant request.
-    fn form(&self, login_url: &Url, now: SystemTime) -> (Vec<(&'static str, String)>, Option<String>) {
+    fn form(
+        &self,
+        login_url: &Url,
+        now: SystemTime,
+    ) -> (Vec<(&'static str, String)>, Option<String>) {
         match self {
-            Grant::JwtBearer { client_id, username, key, audience } => {
-                let aud = audience.clone().unwrap_or_else(|| login_url.as_str().trim_end_matches('/').to_owned());
+            Grant::JwtBearer {
+                client_id,
+                username,
+                key,
+                audience,
+            } => {
+                let aud = audience
+                    .clone()
+                    .unwrap_or_else(|| login_url.as_str().trim_end_matches('/').to_owned());
                 let assertion = jwt::assertion(key, &Claims::new(client_id, username, &aud, now));
                 let grant = "urn:ietf:params:oauth:grant-type:jwt-bearer".to_owned();
                 (vec![("grant_type", grant), ("assertion", assertion)], None)
             }
-            Grant::ClientCredentials { client_id, client_secret } => {
+            Grant::ClientCredentials {
+                client_id,
+                client_secret,
+            } => {
                 let basic = STANDARD.encode(format!("{client_id}:{}", client_secret.expose()));
-                (vec![("grant_type", "client_credentials".to_owned())], Some(format!("Basic {basic}")))
+                (
+                    vec![("grant_type", "client_credentials".to_owned())],
+                    Some(format!("Basic {basic}")),
+                )
             }
-            Grant::Password { client_id, client_secret, username, password } => (
+            Grant::Password {
+                client_id,
+                client_secret,
+                username,
+                password,
+            } => (
                 vec![
                     ("grant_type", "password".to_owned()),
                     ("client_id", client_id.clone()),
@@ -114,7 +147,11 @@ impl Grant {
                 ],
                 None,
             ),
-            Grant::RefreshToken { client_id, client_secret, refresh_token } => {
+            Grant::RefreshToken {
+                client_id,
+                client_secret,
+                refresh_token,
+            } => {
                 let mut form = vec![
                     ("grant_type", "refresh_token".to_owned()),
                     ("client_id", client_id.clone()),
@@ -129,7 +166,11 @@ impl Grant {
     }
 
     /// The grant request for `{login_url}/services/oauth2/token`.
-    pub(crate) fn http_request(&self, http: &reqwest::Client, login_url: &Url) -> Result<reqwest::RequestBuilder, Error> {
+    pub(crate) fn http_request(
+        &self,
+        http: &reqwest::Client,
+        login_url: &Url,
+    ) -> Result<reqwest::RequestBuilder, Error> {
         let endpoint = login_url
             .join("services/oauth2/token")
             .map_err(|e| Error::config("login_url", e))?;
@@ -169,7 +210,11 @@ impl GrantResponse {
         Ok(GrantResponse {
             access_token: Secret::new(raw.access_token),
             instance_url,
-            issued_at: raw.issued_at.as_deref().and_then(parse_issued_at).unwrap_or_else(SystemTime::now),
+            issued_at: raw
+                .issued_at
+                .as_deref()
+                .and_then(parse_issued_at)
+                .unwrap_or_else(SystemTime::now),
             refresh_token: raw.refresh_token.map(Secret::new),
         })
     }
@@ -177,7 +222,9 @@ impl GrantResponse {
 
 /// `issued_at` is an epoch-milliseconds string (13 digits).
 fn parse_issued_at(raw: &str) -> Option<SystemTime> {
-    raw.parse::<u64>().ok().map(|ms| UNIX_EPOCH + Duration::from_millis(ms))
+    raw.parse::<u64>()
+        .ok()
+        .map(|ms| UNIX_EPOCH + Duration::from_millis(ms))
 }
 
 #[cfg(test)]
@@ -190,10 +237,16 @@ mod tests {
 
     #[test]
     fn client_credentials_use_basic_auth_not_the_body() {
-        let g = Grant::ClientCredentials { client_id: "id".into(), client_secret: "s3cret".into() };
+        let g = Grant::ClientCredentials {
+            client_id: "id".into(),
+            client_secret: "s3cret".into(),
+        };
         let (form, basic) = g.form(&login(), SystemTime::now());
         assert_eq!(form, vec![("grant_type", "client_credentials".to_owned())]);
-        assert_eq!(basic.unwrap(), format!("Basic {}", STANDARD.encode("id:s3cret")));
+        assert_eq!(
+            basic.unwrap(),
+            format!("Basic {}", STANDARD.encode("id:s3cret"))
+        );
     }
 
     #[test]
@@ -208,7 +261,11 @@ mod tests {
         assert!(basic.is_none());
         assert!(form.contains(&("grant_type", "password".to_owned())));
         assert!(form.contains(&("password", "pw".to_owned())));
-        let mut r = Grant::RefreshToken { client_id: "id".into(), client_secret: None, refresh_token: "rt1".into() };
+        let mut r = Grant::RefreshToken {
+            client_id: "id".into(),
+            client_secret: None,
+            refresh_token: "rt1".into(),
+        };
         r.rotate(Some("rt2".into()));
         let (form, _) = r.form(&login(), SystemTime::now());
         assert!(form.contains(&("refresh_token", "rt2".to_owned())));
@@ -217,13 +274,23 @@ mod tests {
 
     #[test]
     fn jwt_audience_defaults_to_the_login_url() {
-        let key = JwtKey::from_pem(include_str!("../../tests/fixtures/test-key-pkcs8.pem")).unwrap();
-        let g = Grant::JwtBearer { client_id: "id".into(), username: "u".into(), key, audience: None };
+        let key =
+            JwtKey::from_pem(include_str!("../../tests/fixtures/test-key-pkcs8.pem")).unwrap();
+        let g = Grant::JwtBearer {
+            client_id: "id".into(),
+            username: "u".into(),
+            key,
+            audience: None,
+        };
         let (form, _) = g.form(&login(), SystemTime::now());
         let assertion = &form[1].1;
         let claims = assertion.split('.').nth(1).unwrap();
-        let claims: serde_json::Value =
-            serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(claims).unwrap()).unwrap();
+        let claims: serde_json::Value = serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(claims)
+                .unwrap(),
+        )
+        .unwrap();
         assert_eq!(claims["aud"], "https://login.salesforce.com");
     }
 
@@ -233,7 +300,10 @@ mod tests {
             "id":"https://login.salesforce.com/id/00D/005","token_type":"Bearer",
             "issued_at":"1699999999999","signature":"abc"}"#;
         let r = GrantResponse::parse(body).unwrap();
-        assert_eq!(r.issued_at, UNIX_EPOCH + Duration::from_millis(1_699_999_999_999));
+        assert_eq!(
+            r.issued_at,
+            UNIX_EPOCH + Duration::from_millis(1_699_999_999_999)
+        );
         assert_eq!(r.access_token.expose(), "00Dxx!AQ");
         assert!(r.refresh_token.is_none());
         assert!(!format!("{r:?}").contains("00Dxx"));

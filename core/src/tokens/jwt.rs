@@ -69,7 +69,12 @@ impl<'a> Claims<'a> {
     /// Claims expiring [`ASSERTION_LIFETIME`] after `now`.
     pub fn new(iss: &'a str, sub: &'a str, aud: &'a str, now: SystemTime) -> Self {
         let since_epoch = now.duration_since(UNIX_EPOCH).unwrap_or_default();
-        Claims { iss, sub, aud, exp: (since_epoch + ASSERTION_LIFETIME).as_secs() }
+        Claims {
+            iss,
+            sub,
+            aud,
+            exp: (since_epoch + ASSERTION_LIFETIME).as_secs(),
+        }
     }
 }
 
@@ -96,9 +101,14 @@ mod tests {
         let verifier = VerifyingKey::<Sha256>::new(private.to_public_key());
         let (input, sig) = jwt.rsplit_once('.').unwrap();
         let sig = Signature::try_from(URL_SAFE_NO_PAD.decode(sig).unwrap().as_slice()).unwrap();
-        verifier.verify(input.as_bytes(), &sig).expect("signature verifies");
+        verifier
+            .verify(input.as_bytes(), &sig)
+            .expect("signature verifies");
         let (header, claims) = input.split_once('.').unwrap();
-        assert_eq!(URL_SAFE_NO_PAD.decode(header).unwrap(), br#"{"alg":"RS256"}"#);
+        assert_eq!(
+            URL_SAFE_NO_PAD.decode(header).unwrap(),
+            br#"{"alg":"RS256"}"#
+        );
         serde_json::from_slice(&URL_SAFE_NO_PAD.decode(claims).unwrap()).unwrap()
     }
 
@@ -107,7 +117,10 @@ mod tests {
         let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
         for pem in [PKCS8, PKCS1] {
             let key = JwtKey::from_pem(pem).unwrap();
-            let jwt = assertion(&key, &Claims::new("cid", "user@x", "https://login.salesforce.com", now));
+            let jwt = assertion(
+                &key,
+                &Claims::new("cid", "user@x", "https://login.salesforce.com", now),
+            );
             let claims = verify(PKCS8, &jwt);
             assert_eq!(claims["iss"], "cid");
             assert_eq!(claims["sub"], "user@x");
@@ -118,7 +131,11 @@ mod tests {
 
     #[test]
     fn bad_keys_are_rejected_without_echoing_them() {
-        for bad in ["", "not a key", "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"] {
+        for bad in [
+            "",
+            "not a key",
+            "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+        ] {
             let err = JwtKey::from_pem(bad).unwrap_err();
             assert!(!err.contains("AAAA"), "{err}");
         }

@@ -46,7 +46,10 @@ pub struct SessionTiming {
 
 impl Default for SessionTiming {
     fn default() -> Self {
-        SessionTiming { lifetime: Duration::from_secs(2 * 60 * 60), refresh_ratio: 0.9 }
+        SessionTiming {
+            lifetime: Duration::from_secs(2 * 60 * 60),
+            refresh_ratio: 0.9,
+        }
     }
 }
 
@@ -146,7 +149,10 @@ impl TokenManager {
     /// Refreshes only if `failing` (the token a call was rejected with) is still the
     /// current one; otherwise returns the token that already replaced it. `None` means
     /// "there is no token yet".
-    pub async fn refresh_if_current(&self, failing: Option<&AccessToken>) -> Result<Arc<AccessToken>, Error> {
+    pub async fn refresh_if_current(
+        &self,
+        failing: Option<&AccessToken>,
+    ) -> Result<Arc<AccessToken>, Error> {
         let _one_at_a_time = self.inner.refresh_lock.lock().await;
         if let Some(current) = self.inner.current.read().clone() {
             let replaced = failing.is_none_or(|f| f.generation != current.generation);
@@ -184,7 +190,10 @@ impl Inner {
     }
 
     /// A token in the store that is newer than `failing` and still within its lifetime.
-    async fn adoptable_from_store(&self, failing: Option<&AccessToken>) -> Result<Option<AccessToken>, Error> {
+    async fn adoptable_from_store(
+        &self,
+        failing: Option<&AccessToken>,
+    ) -> Result<Option<AccessToken>, Error> {
         let stored = self.store.load(&self.store_key).await?;
         Ok(stored.filter(|s| failing.is_none_or(|f| s.value != f.value) && !self.is_expired(s)))
     }
@@ -217,14 +226,19 @@ impl Inner {
                 Ok(response) => response.outcome(),
                 Err(failure) => failure.outcome(),
             };
-            match attempts.next(classify(&outcome, CallSafety::IDEMPOTENT, SystemTime::now())) {
+            match attempts.next(classify(
+                &outcome,
+                CallSafety::IDEMPOTENT,
+                SystemTime::now(),
+            )) {
                 Decision::Done => {
                     let body = sent.map(|r| r.body).unwrap_or_default();
                     return GrantResponse::parse(&body);
                 }
                 Decision::Retry { delay, .. } => tokio::time::sleep(delay).await,
                 Decision::RefreshToken => {
-                    return Err(Error::auth(codes::AUTH, "the token endpoint answered 401").with_status(401))
+                    return Err(Error::auth(codes::AUTH, "the token endpoint answered 401")
+                        .with_status(401))
                 }
                 Decision::GiveUp { error, .. } => return Err(error.with_context("token", None)),
             }
@@ -233,7 +247,9 @@ impl Inner {
 }
 
 fn age(token: &AccessToken) -> Duration {
-    SystemTime::now().duration_since(token.issued_at).unwrap_or_default()
+    SystemTime::now()
+        .duration_since(token.issued_at)
+        .unwrap_or_default()
 }
 
 /// Background loop: sleep until the current token is due, refresh it, repeat. A failed
@@ -241,7 +257,9 @@ fn age(token: &AccessToken) -> Duration {
 /// affected until the token really expires, and then they refresh on their own.
 async fn refresh_ahead(weak: Weak<Inner>) {
     loop {
-        let Some(wait) = weak.upgrade().and_then(|inner| next_refresh_in(&inner)) else { return };
+        let Some(wait) = weak.upgrade().and_then(|inner| next_refresh_in(&inner)) else {
+            return;
+        };
         tokio::time::sleep(wait).await;
         let Some(inner) = weak.upgrade() else { return };
         let manager = TokenManager { inner };

@@ -32,7 +32,12 @@ pub struct AccessToken {
 impl AccessToken {
     /// Builds a token, e.g. for a custom [`TokenStore`] that deserialises one.
     pub fn new(value: Secret, instance_url: Url, issued_at: SystemTime) -> AccessToken {
-        AccessToken { value, instance_url, issued_at, generation: 0 }
+        AccessToken {
+            value,
+            instance_url,
+            issued_at,
+            generation: 0,
+        }
     }
     /// The bearer value (send it, never log it).
     pub fn secret(&self) -> &Secret {
@@ -64,7 +69,8 @@ pub trait TokenStore: Send + Sync + fmt::Debug {
     /// The stored token for `key`, if any.
     fn load<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<AccessToken>, Error>>;
     /// Replaces the stored token for `key`.
-    fn save<'a>(&'a self, key: &'a str, token: &'a AccessToken) -> BoxFuture<'a, Result<(), Error>>;
+    fn save<'a>(&'a self, key: &'a str, token: &'a AccessToken)
+        -> BoxFuture<'a, Result<(), Error>>;
 }
 
 /// An in-process [`TokenStore`]; clone the `Arc` into several builders to share tokens.
@@ -82,7 +88,9 @@ impl MemoryTokenStore {
 
 impl fmt::Debug for MemoryTokenStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("MemoryTokenStore").field("entries", &self.tokens.lock().len()).finish()
+        f.debug_struct("MemoryTokenStore")
+            .field("entries", &self.tokens.lock().len())
+            .finish()
     }
 }
 
@@ -92,7 +100,11 @@ impl TokenStore for MemoryTokenStore {
         Box::pin(async move { Ok(token) })
     }
 
-    fn save<'a>(&'a self, key: &'a str, token: &'a AccessToken) -> BoxFuture<'a, Result<(), Error>> {
+    fn save<'a>(
+        &'a self,
+        key: &'a str,
+        token: &'a AccessToken,
+    ) -> BoxFuture<'a, Result<(), Error>> {
         self.tokens.lock().insert(key.to_owned(), token.clone());
         Box::pin(async { Ok(()) })
     }
@@ -106,7 +118,11 @@ mod tests {
     async fn memory_store_round_trips_and_redacts() {
         let store = MemoryTokenStore::shared();
         assert!(store.load("k").await.unwrap().is_none());
-        let t = AccessToken::new("00D!secret".into(), Url::parse("https://x.my.salesforce.com").unwrap(), SystemTime::now());
+        let t = AccessToken::new(
+            "00D!secret".into(),
+            Url::parse("https://x.my.salesforce.com").unwrap(),
+            SystemTime::now(),
+        );
         store.save("k", &t).await.unwrap();
         let back = store.load("k").await.unwrap().unwrap();
         assert_eq!(back.secret().expose(), "00D!secret");

@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 use sfscale::{Client, ClientBuilder};
-use sfscale_emulator::config::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_PASSWORD, DEFAULT_USERNAME};
+use sfscale_emulator::config::{
+    DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_PASSWORD, DEFAULT_USERNAME,
+};
 use sfscale_emulator::{Config, Emulator};
 
 /// A running emulator and a plain HTTP client for its control API.
@@ -25,7 +27,10 @@ impl Emu {
     pub async fn start_with(mut config: Config) -> Emu {
         config.port = 0;
         let emulator = Emulator::start(config).await.expect("emulator starts");
-        Emu { emulator, http: control_client() }
+        Emu {
+            emulator,
+            http: control_client(),
+        }
     }
 
     /// Base URL, e.g. `http://127.0.0.1:41234`.
@@ -49,7 +54,12 @@ impl Emu {
 
     /// The password grant's builder.
     pub fn password_builder(&self) -> ClientBuilder {
-        self.builder().auth_password(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_USERNAME, DEFAULT_PASSWORD)
+        self.builder().auth_password(
+            DEFAULT_CLIENT_ID,
+            DEFAULT_CLIENT_SECRET,
+            DEFAULT_USERNAME,
+            DEFAULT_PASSWORD,
+        )
     }
 
     /// The plain HTTP client used for control calls (also for raw OAuth calls in tests).
@@ -64,39 +74,53 @@ impl Emu {
 
     /// `PUT /__emulator/limits`.
     pub async fn set_limits(&self, limits: Value) {
-        self.control(reqwest::Method::PUT, "limits", Some(limits)).await;
+        self.control(reqwest::Method::PUT, "limits", Some(limits))
+            .await;
     }
 
     /// `PUT /__emulator/faults`.
     pub async fn set_faults(&self, faults: Value) {
-        self.control(reqwest::Method::PUT, "faults", Some(faults)).await;
+        self.control(reqwest::Method::PUT, "faults", Some(faults))
+            .await;
     }
 
     /// `POST /__emulator/expire-sessions`.
     pub async fn expire_sessions(&self) {
-        self.control(reqwest::Method::POST, "expire-sessions", Some(json!({}))).await;
+        self.control(reqwest::Method::POST, "expire-sessions", Some(json!({})))
+            .await;
     }
 
     /// `POST /__emulator/reset`.
     pub async fn reset(&self) {
-        self.control(reqwest::Method::POST, "reset", Some(json!({}))).await;
+        self.control(reqwest::Method::POST, "reset", Some(json!({})))
+            .await;
     }
 
     /// `POST /__emulator/load`.
     pub async fn load(&self, object: &str, records: Vec<Value>) {
-        self.control(reqwest::Method::POST, "load", Some(json!({"object": object, "records": records}))).await;
+        self.control(
+            reqwest::Method::POST,
+            "load",
+            Some(json!({"object": object, "records": records})),
+        )
+        .await;
     }
 
     /// Any control call; panics on a non-2xx answer so a broken setup fails loudly.
     pub async fn control(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
-        let mut request = self.http.request(method, format!("{}/__emulator/{path}", self.url()));
+        let mut request = self
+            .http
+            .request(method, format!("{}/__emulator/{path}", self.url()));
         if let Some(body) = body {
             request = request.json(&body);
         }
         let response = request.send().await.expect("control call sends");
         let status = response.status();
         let body: Value = response.json().await.unwrap_or(Value::Null);
-        assert!(status.is_success(), "control {path} answered {status}: {body}");
+        assert!(
+            status.is_success(),
+            "control {path} answered {status}: {body}"
+        );
         body
     }
 }
@@ -104,12 +128,17 @@ impl Emu {
 /// A plain-HTTP client for the control API (reqwest is built without a default TLS
 /// provider; the control API is plain HTTP on loopback).
 fn control_client() -> reqwest::Client {
-    let tls = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()
-        .expect("ring supports the default versions")
-        .with_root_certificates(rustls::RootCertStore::empty())
-        .with_no_client_auth();
-    reqwest::Client::builder().tls_backend_preconfigured(tls).build().expect("control client builds")
+    let tls = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("ring supports the default versions")
+    .with_root_certificates(rustls::RootCertStore::empty())
+    .with_no_client_auth();
+    reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
+        .build()
+        .expect("control client builds")
 }
 
 /// `stats[a][b]...` as u64, 0 when absent.
@@ -119,5 +148,9 @@ pub fn count(stats: &Value, path: &[&str]) -> u64 {
 
 /// `n` Account records named `prefix-i` with `External_Id__c` = `prefix-i`.
 pub fn accounts(prefix: &str, n: usize) -> Vec<Value> {
-    (0..n).map(|i| json!({"Name": format!("{prefix}-{i}"), "External_Id__c": format!("{prefix}-{i}")})).collect()
+    (0..n)
+        .map(
+            |i| json!({"Name": format!("{prefix}-{i}"), "External_Id__c": format!("{prefix}-{i}")}),
+        )
+        .collect()
 }
