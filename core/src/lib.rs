@@ -24,6 +24,7 @@ pub mod config;
 pub mod http;
 pub mod pipeline;
 pub mod rest;
+pub mod runtime;
 pub mod soql;
 pub mod tokens;
 

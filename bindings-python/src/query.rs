@@ -1,0 +1,114 @@
+//! Record streams as Python iterators: `for r in client.query(...)` and
+//! `async for r in async_client.query(...)`.
+//!
+//! The core streams a query page by page (a page is fetched when the previous one has been
+//! read). Crossing into Python one record at a time would cost a GIL round trip or an asyncio
+//! future per record, so each step takes every record that is already in memory (up to
+//! [`BATCH`]) in one go, converts them under the GIL, and serves them from a buffer. Memory
+//! stays bounded by one page; dropping the iterator drops the stream, which stops fetching.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use futures::{FutureExt as _, StreamExt as _};
+use parking_lot::Mutex;
+use pyo3::exceptions::{PyStopAsyncIteration, PyStopIteration};
+use pyo3::prelude::*;
+
+use crate::convert::dict;
+use crate::errors::{core_err, CoreResult};
+use crate::ops::Records;
+use crate::runtime::{awaitable, block_on, ready};
+
+/// Most records converted per step.
+const BATCH: usize = 2000;
+
+/// Waits for the next record, then takes those already buffered behind it.
+async fn next_batch(stream: &mut Records) -> CoreResult<Vec<sfscale::rest::Record>> {
+    let mut batch = Vec::new();
+    let Some(first) = stream.next().await else {
+        return Ok(batch);
+    };
+    batch.push(first?);
+    while batch.len() < BATCH {
+        match stream.next().now_or_never() {
+            Some(Some(record)) => batch.push(record?),
+            _ => break,
+        }
+    }
+    Ok(batch)
+}
+
+fn to_dicts(py: Python<'_>, batch: Vec<sfscale::rest::Record>) -> PyResult<VecDeque<Py<PyAny>>> {
+    batch.iter().map(|r| Ok(dict(py, r)?.into_any().unbind())).collect()
+}
+
+/// Records of a query, for `for` loops. Returned by `Client.query` and `Bulk.query`.
+#[pyclass(module = "sfscale._sfscale")]
+pub struct QueryIterator {
+    stream: Mutex<Records>,
+    buffer: VecDeque<Py<PyAny>>,
+}
+
+impl QueryIterator {
+    pub fn new(stream: Records) -> Self {
+        QueryIterator { stream: Mutex::new(stream), buffer: VecDeque::new() }
+    }
+}
+
+#[pymethods]
+impl QueryIterator {
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __next__(&mut self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        if self.buffer.is_empty() {
+            let batch = block_on(py, next_batch(self.stream.get_mut()))?;
+            self.buffer = to_dicts(py, batch.map_err(|e| core_err(py, e))?)?;
+        }
+        self.buffer.pop_front().ok_or_else(|| PyStopIteration::new_err(()))
+    }
+}
+
+/// Records of a query, for `async for` loops. Returned by `AsyncClient.query` and
+/// `AsyncBulk.query`.
+#[pyclass(module = "sfscale._sfscale")]
+pub struct AsyncQueryIterator {
+    stream: Arc<tokio::sync::Mutex<Records>>,
+    buffer: Arc<Mutex<VecDeque<Py<PyAny>>>>,
+}
+
+impl AsyncQueryIterator {
+    pub fn new(stream: Records) -> Self {
+        AsyncQueryIterator { stream: Arc::new(tokio::sync::Mutex::new(stream)), buffer: Arc::default() }
+    }
+}
+
+#[pymethods]
+impl AsyncQueryIterator {
+    fn __aiter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __anext__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        if let Some(record) = self.buffer.lock().pop_front() {
+            return ready(py, record);
+        }
+        let (stream, buffer) = (Arc::clone(&self.stream), Arc::clone(&self.buffer));
+        let fetch = async move {
+            let mut stream = stream.lock().await;
+            // Another `__anext__` may have filled the buffer while this one waited for the lock.
+            if !buffer.lock().is_empty() {
+                return Ok(Vec::new());
+            }
+            next_batch(&mut stream).await
+        };
+        let buffer = Arc::clone(&self.buffer);
+        awaitable(py, fetch, move |py, batch| {
+            let mut buffer = buffer.lock();
+            buffer.extend(to_dicts(py, batch)?);
+            buffer.pop_front().ok_or_else(|| PyStopAsyncIteration::new_err(()))
+        })
+    }
+}
