@@ -105,20 +105,19 @@ impl Rule {
             return Err(fail(format!("share {} is not between 0 and 1", rule.share)));
         }
         let seconds = |value: f64, name: &str| {
-            if value.is_finite() && value >= 0.0 {
-                Ok(Duration::from_secs_f64(value))
-            } else {
-                Err(fail(format!(
+            Duration::try_from_secs_f64(value).map_err(|_| {
+                fail(format!(
                     "{name} {value} is not a non-negative number of seconds"
-                )))
-            }
+                ))
+            })
         };
         let starts = seconds(rule.after_s, "after_s")?;
         let ends = rule
             .for_s
             .map(|for_s| seconds(for_s, "for_s"))
             .transpose()?
-            .map(|length| starts + length);
+            // A window too long to represent never ends.
+            .and_then(|length| starts.checked_add(length));
         Ok(Rule {
             route,
             share: rule.share,
@@ -292,6 +291,17 @@ mod tests {
         assert!(error.problem.contains("explode"));
         assert!(validate(&config(1, vec![rule("soap", 0.5, "503")])).is_err());
         assert!(validate(&config(1, vec![rule("*", 1.5, "503")])).is_err());
+        let huge = FaultRule {
+            after_s: 1e300,
+            ..rule("*", 0.5, "503")
+        };
+        assert!(validate(&config(1, vec![huge])).is_err());
+        let endless = FaultRule {
+            for_s: Some(1.7e19),
+            after_s: 1.7e19,
+            ..rule("*", 0.5, "503")
+        };
+        assert!(validate(&config(1, vec![endless])).is_ok());
     }
 
     #[test]

@@ -281,7 +281,7 @@ impl Gate {
         } else {
             rand::rng().random_range(0..=jitter_ms)
         };
-        Duration::from_millis(base_ms + jitter)
+        Duration::from_millis(base_ms.saturating_add(jitter))
     }
 
     /// Counts the response's error code (a bare 405 from the router counts as
