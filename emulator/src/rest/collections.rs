@@ -633,3 +633,32 @@ pub fn retrieve(org: &Org, call: &Call, type_name: &str) -> Result<Reply, ApiErr
     }
     Ok(Reply::ok(Value::Array(out)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(types: &[&str]) -> Request {
+        let records = types
+            .iter()
+            .map(|t| json!({"attributes": {"type": t}}))
+            .collect();
+        Request {
+            all_or_none: false,
+            records,
+        }
+    }
+
+    #[test]
+    fn consecutive_runs_of_one_type_form_a_chunk() {
+        assert_eq!(request(&[]).chunks(), 0);
+        assert_eq!(
+            request(&["Account", "account", "Contact", "Account"]).chunks(),
+            3
+        );
+        let alternating: Vec<&str> = (0..11)
+            .map(|i| if i % 2 == 0 { "Account" } else { "Contact" })
+            .collect();
+        assert_eq!(request(&alternating).chunks(), 11);
+    }
+}

@@ -136,3 +136,40 @@ fn page(
     body["records"] = Value::Array(records);
     Reply::ok(body)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rest::call::Body;
+    use axum::http::{HeaderMap, HeaderValue, Method};
+
+    fn with_options(options: &str) -> Call {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "sforce-query-options",
+            HeaderValue::from_str(options).unwrap(),
+        );
+        Call::from_target(
+            Method::GET,
+            "/services/data/v62.0/query?q=x",
+            headers,
+            Body::Raw(Default::default()),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn batch_size_is_read_case_insensitively_and_clamped_to_200_through_2000() {
+        assert_eq!(batch_size(&with_options("batchSize=500")), Some(500));
+        assert_eq!(
+            batch_size(&with_options("foo=1, BATCHSIZE = 250")),
+            Some(250)
+        );
+        assert_eq!(batch_size(&with_options("batchSize=1")), Some(MIN_BATCH));
+        assert_eq!(
+            batch_size(&with_options("batchSize=99999")),
+            Some(MAX_BATCH)
+        );
+        assert_eq!(batch_size(&with_options("batchSize=lots")), None);
+    }
+}
