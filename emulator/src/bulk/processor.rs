@@ -89,6 +89,8 @@ struct Context {
     state: AppState,
     job: Arc<IngestJob>,
     schema: Arc<Schema>,
+    /// Position of the job's object in `schema.objects` (found once, not per row).
+    object: usize,
     columns: Columns,
     /// The batch at which an injected `bulk-fail` fault fails the job.
     fail_at: Option<usize>,
@@ -96,9 +98,7 @@ struct Context {
 
 impl Context {
     fn object(&self) -> &ObjectDef {
-        self.schema
-            .object(&self.job.job.spec.object)
-            .expect("validated at job creation")
+        &self.schema.objects[self.object]
     }
 }
 
@@ -321,6 +321,11 @@ fn dispatch(state: AppState, job: Arc<IngestJob>, columns: Columns, batches: Vec
         return;
     }
     let schema = state.store.schema().clone();
+    let object = schema
+        .objects
+        .iter()
+        .position(|o| o.name == job.job.spec.object)
+        .expect("validated at job creation");
     let fail_at = state.faults.bulk_job_fails().then_some(batches.len() / 2);
     if fail_at.is_some() {
         state.stats.count_fault("bulk-fail");
@@ -329,6 +334,7 @@ fn dispatch(state: AppState, job: Arc<IngestJob>, columns: Columns, batches: Vec
         state,
         job,
         schema,
+        object,
         columns,
         fail_at,
     });
