@@ -1170,3 +1170,39 @@ async fn job_lists_page_by_a_thousand() {
         (StatusCode::BAD_REQUEST, "INVALID_QUERY_LOCATOR")
     );
 }
+
+#[tokio::test]
+async fn upserting_a_key_several_records_share_fails_the_row() {
+    let config = Config::from_toml(
+        r#"
+        [[fields]]
+        object = "Account"
+        name = "Legacy_Id__c"
+        type = "string"
+        external_id = true
+        "#,
+    )
+    .unwrap();
+    let org = start(config).await;
+    org.run(
+        json!({"object": "Account", "operation": "insert"}),
+        "Name,Legacy_Id__c\nA,L-1\nB,L-1\nC,L-2\n",
+    )
+    .await;
+    let upsert =
+        json!({"object": "Account", "operation": "upsert", "externalIdFieldName": "legacy_id__c"});
+    let (id, info) = org
+        .run(upsert, "Legacy_Id__c,Name\nL-1,Ambiguous\nL-2,Unique\n")
+        .await;
+    assert_eq!(
+        info["externalIdFieldName"], "Legacy_Id__c",
+        "the field's API spelling"
+    );
+    assert_eq!(info["numberRecordsFailed"], 1);
+    let expected = format!(
+        "\"sf__Id\",\"sf__Error\",Legacy_Id__c,Name\n\"\",\"DUPLICATE_EXTERNAL_ID:More than one record found for external id field: [{}, {}]:--\",\"L-1\",\"Ambiguous\"\n",
+        account_id(1),
+        account_id(2)
+    );
+    assert_eq!(org.results(&id, "failedResults").await, expected);
+}
