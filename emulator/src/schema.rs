@@ -458,6 +458,35 @@ impl Schema {
                 .map(move |f| (child, f))
         })
     }
+
+    /// The child relationship of `parent` named `name` (`Contacts` on Account), as SOQL
+    /// parent-to-child subqueries name it: `(child object, lookup field)`.
+    pub fn child_relationship<'a>(&'a self, parent: &'a str, name: &str) -> Option<(&'a ObjectDef, &'a FieldDef)> {
+        self.children_of(parent)
+            .find(|(child, lookup)| child_relationship_name(child, lookup).is_some_and(|n| n.eq_ignore_ascii_case(name)))
+    }
+}
+
+/// The relationship name a parent uses for a lookup's children (`Contacts` on Account,
+/// `ChildAccounts` for a self-lookup, `Invoices__r` for custom ones); audit lookups to
+/// User (CreatedBy, Owner, ...) have none, as in a real org.
+pub fn child_relationship_name(child: &ObjectDef, lookup: &FieldDef) -> Option<String> {
+    if matches!(lookup.name.as_str(), "CreatedById" | "LastModifiedById" | "OwnerId") {
+        return None;
+    }
+    if child.custom || lookup.name.ends_with("__c") {
+        return Some(format!("{}__r", plural(child.name.trim_end_matches("__c"))));
+    }
+    let parent_is_self = lookup.reference_to.iter().any(|t| t == &child.name);
+    Some(if parent_is_self { format!("Child{}", plural(&child.name)) } else { plural(&child.name) })
+}
+
+fn plural(name: &str) -> String {
+    match name.strip_suffix('y') {
+        Some(stem) => format!("{stem}ies"),
+        None if name.ends_with('s') => format!("{name}es"),
+        None => format!("{name}s"),
+    }
 }
 
 fn standard_objects() -> Vec<ObjectDef> {

@@ -23,6 +23,8 @@ pub enum SelectItem {
     CountAll {
         at: usize,
     },
+    /// `(SELECT … FROM ChildRelationship …)`; its `object` is the relationship name.
+    Subquery(Box<Query>),
     /// `FIELDS(ALL | STANDARD | CUSTOM)`.
     Fields {
         group: FieldGroup,

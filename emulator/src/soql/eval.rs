@@ -11,7 +11,7 @@
 //! Without `ORDER BY`, rows keep creation order and the scan stops once `OFFSET + LIMIT`
 //! rows are found; ordering is done by [`super::sort`].
 
-use super::filter::{is_null, Filter, Source};
+use super::filter::{is_null, Filter, Members, Source};
 use super::output::Row;
 use super::plan::{Node, Prepared, Shape, Slot};
 use super::sort;
@@ -109,6 +109,7 @@ pub fn execute(
             if !needs_parents_first {
                 resolve_parents(store, &prepared.nodes, &mut rows);
             }
+            attach_children(store, prepared, &mut rows, include_deleted)?;
             QueryResult {
                 total_size: rows.len(),
                 rows,
@@ -165,6 +166,61 @@ fn collect(
         None => store.scan(object, include_deleted, &mut visit),
     }
     (counted, rows)
+}
+
+/// Runs each subquery once for all `rows` (their ids pin the child's lookup) and gives
+/// every row its children, at most the subquery's `LIMIT` each.
+fn attach_children(
+    store: &Store,
+    prepared: &Prepared,
+    rows: &mut [Row],
+    include_deleted: bool,
+) -> Result<(), FieldError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    for subquery in &prepared.subqueries {
+        let mut child = subquery.prepared.clone();
+        let parent_ids = rows
+            .iter()
+            .filter_map(|row| row.node(0)?[0].as_str())
+            .map(str::to_string)
+            .collect();
+        let pin = Filter::In {
+            slot: subquery.lookup,
+            negated: false,
+            members: Members::Exact(parent_ids),
+            with_null: false,
+        };
+        child.filter = Some(match child.filter.take() {
+            Some(filter) => Filter::And(vec![pin, filter]),
+            None => pin,
+        });
+        child.limit = None;
+        let mut groups: HashMap<String, Vec<Row>> = HashMap::new();
+        for row in execute(store, &child, include_deleted)?.rows {
+            let Some(parent) = row.value(subquery.lookup).and_then(Value::as_str) else {
+                continue;
+            };
+            let group = groups.entry(parent.to_string()).or_default();
+            if subquery
+                .prepared
+                .limit
+                .is_none_or(|limit| group.len() < limit)
+            {
+                group.push(row);
+            }
+        }
+        for row in rows.iter_mut() {
+            let id = row
+                .node(0)
+                .and_then(|base| base[0].as_str())
+                .unwrap_or_default();
+            let children = groups.remove(id).unwrap_or_default();
+            row.push_children(children);
+        }
+    }
+    Ok(())
 }
 
 /// The rows `OFFSET`/`LIMIT` keep out of `len`.

@@ -8,7 +8,8 @@
 //! parentheses, `NULL`, booleans, numbers, escaped strings, date and datetime literals and
 //! relative dates (`TODAY`, `LAST_N_DAYS:n` …), `ORDER BY` with `ASC`/`DESC` and
 //! `NULLS FIRST|LAST`, `LIMIT`, `OFFSET` (≤ 2000), `WITH SECURITY_ENFORCED` and `FOR VIEW`
-//! (accepted, no effect). `GROUP BY`, subqueries, `TYPEOF` and other functions are
+//! (accepted, no effect), and parent-to-child subqueries (`(SELECT … FROM Contacts)`,
+//! one level, REST only). `GROUP BY`, semi-joins, `TYPEOF` and other functions are
 //! rejected with a `MALFORMED_QUERY` that says the emulator lacks them.
 //!
 //! Errors are [`FieldError`]s with Salesforce's codes (`MALFORMED_QUERY`, `INVALID_FIELD`,
@@ -69,12 +70,20 @@ pub fn prepare_on(schema: &Schema, soql: &str, today: NaiveDate) -> Result<Prepa
     plan::resolve(schema, soql, &query, today)
 }
 
-/// Rejects what Bulk API 2.0 query jobs do not run: aggregates (`COUNT()`) and `OFFSET`.
+/// Rejects what Bulk API 2.0 query jobs do not run: aggregates (`COUNT()`), parent-to-child
+/// subqueries and `OFFSET`.
 pub fn check_bulk_supported(prepared: &Prepared) -> Result<(), FieldError> {
     if prepared.is_count() || prepared.is_aggregate() {
         return Err(FieldError::new(
             "API_ERROR",
             "Aggregate queries are not supported in Bulk Query",
+            &[],
+        ));
+    }
+    if prepared.has_subqueries() {
+        return Err(FieldError::new(
+            "API_ERROR",
+            "Aggregate Relationships not supported in Bulk Query",
             &[],
         ));
     }
@@ -103,6 +112,7 @@ mod tests {
             "SELECT COUNT() FROM Account",
             "SELECT COUNT(Id) FROM Account",
             "SELECT Id FROM Account OFFSET 1",
+            "SELECT Id, (SELECT Id FROM Contacts) FROM Account",
         ] {
             let e = check_bulk_supported(&prepare(&schema, soql).unwrap()).unwrap_err();
             assert_eq!(e.code, "API_ERROR", "{soql}");

@@ -21,6 +21,8 @@ pub struct Row {
     base: Box<[Value]>,
     /// `parents[k - 1]` holds node `k`; empty until parents are resolved.
     parents: Vec<Option<Arc<[Value]>>>,
+    /// `children[i]` holds the rows of subquery `i`; empty when the query has none.
+    children: Vec<Vec<Row>>,
 }
 
 impl Row {
@@ -28,6 +30,7 @@ impl Row {
         Row {
             base,
             parents: Vec::new(),
+            children: Vec::new(),
         }
     }
 
@@ -51,6 +54,11 @@ impl Row {
 
     pub(super) fn set_parent(&mut self, node: usize, values: Option<Arc<[Value]>>) {
         self.parents[node - 1] = values;
+    }
+
+    /// Appends the rows of the next subquery.
+    pub(super) fn push_children(&mut self, rows: Vec<Row>) {
+        self.children.push(rows);
     }
 
     fn selected(&self, slot: Slot) -> &Value {
@@ -112,6 +120,28 @@ impl Row {
                     };
                     map.insert(name.clone(), value);
                 }
+                OutEntry::Children { name, index } => {
+                    let value = self.children_json(
+                        &prepared.subqueries[*index].prepared,
+                        *index,
+                        api_version,
+                    );
+                    map.insert(name.clone(), value);
+                }
+            }
+        }
+    }
+
+    /// Subquery rows as REST nests them: `{totalSize, done, records}`, or `null` if none.
+    fn children_json(&self, child: &Prepared, index: usize, api_version: &str) -> Value {
+        match self.children.get(index).filter(|rows| !rows.is_empty()) {
+            None => Value::Null,
+            Some(rows) => {
+                let records: Vec<Value> = rows
+                    .iter()
+                    .map(|r| Value::Object(r.to_json(child, api_version)))
+                    .collect();
+                json!({"totalSize": records.len(), "done": true, "records": records})
             }
         }
     }
@@ -238,5 +268,90 @@ mod tests {
             record,
             json!({"attributes": {"type": "AggregateResult"}, "n": 4, "expr1": 3})
         );
+    }
+
+    #[test]
+    fn subqueries_nest_child_records_per_parent_with_their_own_filter_order_and_limit() {
+        let org = fixture::org();
+        let soql = "SELECT Name, (SELECT LastName, Account.Name FROM Contacts), (SELECT Name FROM Opportunities WHERE Amount > 20 ORDER BY Amount DESC LIMIT 2) FROM Account ORDER BY Name LIMIT 3";
+        let (prepared, result) = run(&org, soql);
+        let records: Vec<_> = result
+            .rows
+            .iter()
+            .map(|r| serde_json::Value::Object(r.to_json(&prepared, "59.0")))
+            .collect();
+        let acme = &records[0];
+        let keys: Vec<_> = acme.as_object().unwrap().keys().cloned().collect();
+        assert_eq!(keys, ["attributes", "Name", "Contacts", "Opportunities"]);
+        assert_eq!(acme["Contacts"]["totalSize"], 1);
+        assert_eq!(acme["Contacts"]["done"], true);
+        let smith = &acme["Contacts"]["records"][0];
+        assert_eq!(
+            smith["attributes"]["url"],
+            format!("/services/data/v59.0/sobjects/Contact/{}", org.smith)
+        );
+        assert_eq!(smith["LastName"], "Smith");
+        assert_eq!(smith["Account"]["Name"], "Acme");
+        let deals: Vec<_> = acme["Opportunities"]["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["Name"].clone())
+            .collect();
+        assert_eq!(deals, ["Big deal", "May deal"]);
+        assert_eq!(records[1]["Contacts"]["records"][0]["LastName"], "Jones");
+        assert_eq!(records[1]["Opportunities"], serde_json::Value::Null);
+        assert_eq!(records[2]["Name"], "initech");
+        assert_eq!(records[2]["Contacts"], serde_json::Value::Null);
+        assert_eq!(
+            result.rows[0].csv_cells(&prepared),
+            ["Acme"],
+            "subqueries have no CSV columns"
+        );
+    }
+
+    #[test]
+    fn self_relationships_and_bad_child_relationships() {
+        let org = fixture::org();
+        let (prepared, result) = run(
+            &org,
+            "SELECT Name, (SELECT Name FROM childaccounts) FROM Account WHERE Name = 'Acme'",
+        );
+        let record = serde_json::Value::Object(result.rows[0].to_json(&prepared, "59.0"));
+        assert_eq!(record["ChildAccounts"]["records"][0]["Name"], "Globex");
+        let schema = org.store.schema();
+        let e = prepare_on(
+            schema,
+            "SELECT Id, (SELECT Id FROM Contactz) FROM Account",
+            fixture::today(),
+        )
+        .unwrap_err();
+        assert_eq!(e.code, "INVALID_TYPE");
+        assert!(
+            e.message.contains(
+                "Column:28\nDidn't understand relationship 'Contactz' in FROM part of query call."
+            ),
+            "{}",
+            e.message
+        );
+        let e = prepare_on(
+            schema,
+            "SELECT Id, (SELECT Nope FROM Contacts) FROM Account",
+            fixture::today(),
+        )
+        .unwrap_err();
+        assert!(
+            e.message
+                .contains("No such column 'Nope' on entity 'Contact'"),
+            "{}",
+            e.message
+        );
+        let e = prepare_on(
+            schema,
+            "SELECT Id, (SELECT COUNT() FROM Contacts) FROM Account",
+            fixture::today(),
+        )
+        .unwrap_err();
+        assert_eq!(e.code, "MALFORMED_QUERY");
     }
 }

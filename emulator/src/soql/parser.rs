@@ -153,8 +153,18 @@ impl Parser<'_> {
     }
 
     fn query(mut self) -> Result<Query, FieldError> {
+        let query = self.query_body(false)?;
+        if self.peek().kind != Kind::Eof {
+            return Err(self.unexpected());
+        }
+        Ok(query)
+    }
+
+    /// `SELECT … FROM …` and its clauses. A `nested` query is a parent-to-child subquery:
+    /// it has no subqueries, `WITH`, `OFFSET` or `FOR` of its own.
+    fn query_body(&mut self, nested: bool) -> Result<Query, FieldError> {
         self.expect_keyword("SELECT")?;
-        let select = self.select_list()?;
+        let select = self.select_list(nested)?;
         self.expect_keyword("FROM")?;
         let (object, object_at) = self.object_name()?;
         let condition = if self.eat_keyword("WHERE") {
@@ -162,7 +172,9 @@ impl Parser<'_> {
         } else {
             None
         };
-        self.security_clause()?;
+        if !nested {
+            self.security_clause()?;
+        }
         self.reject_grouping()?;
         let order_by = self.order_by()?;
         let limit = if self.eat_keyword("LIMIT") {
@@ -170,14 +182,13 @@ impl Parser<'_> {
         } else {
             None
         };
-        let offset = if self.eat_keyword("OFFSET") {
+        let offset = if !nested && self.eat_keyword("OFFSET") {
             Some(self.count()?)
         } else {
             None
         };
-        self.for_clause()?;
-        if self.peek().kind != Kind::Eof {
-            return Err(self.unexpected());
+        if !nested {
+            self.for_clause()?;
         }
         Ok(Query {
             select,
@@ -190,10 +201,10 @@ impl Parser<'_> {
         })
     }
 
-    fn select_list(&mut self) -> Result<Vec<SelectItem>, FieldError> {
-        let mut items = vec![self.select_item()?];
+    fn select_list(&mut self, nested: bool) -> Result<Vec<SelectItem>, FieldError> {
+        let mut items = vec![self.select_item(nested)?];
         while self.eat_symbol(",") {
-            items.push(self.select_item()?);
+            items.push(self.select_item(nested)?);
         }
         if items.len() > 1 {
             if let Some(SelectItem::CountAll { at }) = items
@@ -207,11 +218,17 @@ impl Parser<'_> {
         Ok(items)
     }
 
-    fn select_item(&mut self) -> Result<SelectItem, FieldError> {
+    fn select_item(&mut self, nested: bool) -> Result<SelectItem, FieldError> {
         let token = self.peek().clone();
         let next = self.peek_at(1).clone();
+        if token.is_symbol("(") && next.is_keyword("SELECT") && !nested {
+            self.pos += 1;
+            let subquery = self.query_body(true)?;
+            self.expect_symbol(")")?;
+            return Ok(SelectItem::Subquery(Box::new(subquery)));
+        }
         if token.is_symbol("(") {
-            return Err(self.unsupported(token.at, "A parent-to-child subquery"));
+            return Err(self.unsupported(token.at, "A nested subquery"));
         }
         if token.is_keyword("TYPEOF") {
             return Err(self.unsupported(token.at, "TYPEOF"));
@@ -699,6 +716,22 @@ mod tests {
     }
 
     #[test]
+    fn subqueries_parse_as_nested_queries() {
+        let q = parse("SELECT Name, (SELECT LastName FROM Contacts WHERE Email != null ORDER BY LastName LIMIT 2) FROM Account").unwrap();
+        let SelectItem::Subquery(sub) = &q.select[1] else {
+            panic!("{:?}", q.select)
+        };
+        assert_eq!((sub.object.as_str(), sub.object_at), ("Contacts", 35));
+        assert!(sub.condition.is_some() && sub.order_by.len() == 1 && sub.limit.is_some());
+        let e = error("SELECT Name, (SELECT LastName FROM Contacts OFFSET 1) FROM Account");
+        assert!(
+            e.message.ends_with("unexpected token: 'OFFSET'"),
+            "{}",
+            e.message
+        );
+    }
+
+    #[test]
     fn fields_function_groups() {
         let q = parse("SELECT fields(standard), Account.Name FROM Contact").unwrap();
         assert_eq!(
@@ -755,8 +788,8 @@ mod tests {
     fn unsupported_constructs_say_so() {
         for (soql, what) in [
             (
-                "SELECT Id, (SELECT Id FROM Contacts) FROM Account",
-                "subquery",
+                "SELECT Id, (SELECT Id, (SELECT Id FROM Cases) FROM Contacts) FROM Account",
+                "nested subquery",
             ),
             (
                 "SELECT Industry, COUNT(Id) FROM Account GROUP BY Industry",

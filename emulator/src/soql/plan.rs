@@ -14,7 +14,7 @@
 use super::ast::{FieldGroup, Path, Query, SelectItem};
 use super::errors;
 use super::filter::{self, Filter};
-use crate::schema::{FieldType, ObjectDef, Schema};
+use crate::schema::{child_relationship_name, FieldType, ObjectDef, Schema};
 use crate::values::FieldError;
 use chrono::NaiveDate;
 
@@ -77,6 +77,36 @@ pub enum OutEntry {
         node: usize,
         entries: Vec<OutEntry>,
     },
+    /// The child records of subquery `index`, `null` when there are none.
+    Children { name: String, index: usize },
+}
+
+/// A parent-to-child subquery (`(SELECT LastName FROM Contacts)` on Account): a query on
+/// the child object, run for the parents of a page and grouped by its lookup to them.
+#[derive(Debug, Clone)]
+pub struct Subquery {
+    /// The child relationship name (`Contacts`).
+    pub name: String,
+    /// The child query; its `LIMIT` applies per parent.
+    pub prepared: Prepared,
+    /// The child's lookup to the parent, in the child query's rows.
+    pub lookup: Slot,
+}
+
+/// A select-list entry in SELECT order, for the JSON output.
+#[derive(Debug, Clone, Copy)]
+enum OutItem {
+    Column(usize),
+    Children(usize),
+}
+
+/// The resolved select list.
+struct SelectList {
+    shape: Shape,
+    slots: Vec<Slot>,
+    columns: Vec<String>,
+    items: Vec<OutItem>,
+    subqueries: Vec<Subquery>,
 }
 
 /// A query checked against the schema, ready to run any number of times.
@@ -93,6 +123,7 @@ pub struct Prepared {
     pub(super) offset: usize,
     pub(super) has_offset: bool,
     pub(super) output: Vec<OutEntry>,
+    pub(super) subqueries: Vec<Subquery>,
 }
 
 impl Prepared {
@@ -121,6 +152,25 @@ impl Prepared {
     pub fn has_offset(&self) -> bool {
         self.has_offset
     }
+
+    /// Whether the select list has parent-to-child subqueries.
+    pub fn has_subqueries(&self) -> bool {
+        !self.subqueries.is_empty()
+    }
+
+    /// A slot for field `field` of the queried object, added to node 0 if new.
+    fn base_slot(&mut self, field: usize, field_type: FieldType) -> Slot {
+        let fields = &mut self.nodes[0].fields;
+        let column = fields.iter().position(|&f| f == field).unwrap_or_else(|| {
+            fields.push(field);
+            fields.len() - 1
+        });
+        Slot {
+            node: 0,
+            column,
+            field_type,
+        }
+    }
 }
 
 /// Resolves `query` (parsed from `soql`) against `schema`; `today` anchors date literals.
@@ -136,6 +186,7 @@ pub fn resolve(
     let mut resolver = Resolver {
         schema,
         soql,
+        today,
         nodes: vec![Node {
             object: object.name.clone(),
             parent: None,
@@ -143,7 +194,7 @@ pub fn resolve(
             fields: vec![0],
         }],
     };
-    let (shape, select, columns) = resolver.select_list(query)?;
+    let list = resolver.select_list(query)?;
     let filter = match &query.condition {
         Some(condition) => Some(filter::compile(&mut resolver, condition, today)?),
         None => None,
@@ -168,17 +219,17 @@ pub fn resolve(
             &[],
         ));
     }
-    let output = if shape == Shape::Records {
-        output_tree(&resolver.nodes, &select, &columns)
-    } else {
-        Vec::new()
+    let output = match list.shape {
+        Shape::Records => output_tree(&resolver.nodes, &list),
+        _ => Vec::new(),
     };
     Ok(Prepared {
         object: object.name.clone(),
-        shape,
-        columns,
+        shape: list.shape,
+        columns: list.columns,
         nodes: resolver.nodes,
-        select,
+        select: list.slots,
+        subqueries: list.subqueries,
         filter,
         order,
         limit: query.limit.map(|l| l.value as usize),
@@ -200,23 +251,30 @@ fn unknown_object(soql: &str, query: &Query) -> FieldError {
 pub struct Resolver<'a> {
     schema: &'a Schema,
     pub(super) soql: &'a str,
+    today: NaiveDate,
     nodes: Vec<Node>,
 }
 
 impl<'a> Resolver<'a> {
-    fn select_list(
-        &mut self,
-        query: &Query,
-    ) -> Result<(Shape, Vec<Slot>, Vec<String>), FieldError> {
+    fn select_list(&mut self, query: &Query) -> Result<SelectList, FieldError> {
+        let mut list = SelectList {
+            shape: Shape::Records,
+            slots: Vec::new(),
+            columns: Vec::new(),
+            items: Vec::new(),
+            subqueries: Vec::new(),
+        };
         if let [SelectItem::CountAll { .. }] = query.select.as_slice() {
-            return Ok((Shape::CountAll, Vec::new(), Vec::new()));
+            list.shape = Shape::CountAll;
+            return Ok(list);
         }
         let aggregate = query
             .select
             .iter()
             .any(|i| matches!(i, SelectItem::Count { .. }));
-        let mut slots = Vec::new();
-        let mut columns: Vec<String> = Vec::new();
+        if aggregate {
+            list.shape = Shape::Aggregate;
+        }
         for (i, item) in query.select.iter().enumerate() {
             let resolved = match item {
                 SelectItem::Field(path) if aggregate => {
@@ -228,9 +286,23 @@ impl<'a> Resolver<'a> {
                         &message,
                     ));
                 }
-                SelectItem::Fields { at, .. } if aggregate => {
-                    let message = "FIELDS() cannot be combined with aggregate functions";
+                SelectItem::Fields { at, .. } | SelectItem::CountAll { at } if aggregate => {
+                    let message = "Aggregate functions cannot be combined with other fields";
                     return Err(errors::at(self.soql, *at, errors::MALFORMED_QUERY, message));
+                }
+                SelectItem::Subquery(sub) if aggregate => {
+                    let message = "Aggregate functions cannot be combined with subqueries";
+                    return Err(errors::at(
+                        self.soql,
+                        sub.object_at,
+                        errors::MALFORMED_QUERY,
+                        message,
+                    ));
+                }
+                SelectItem::Subquery(sub) => {
+                    list.items.push(OutItem::Children(list.subqueries.len()));
+                    list.subqueries.push(self.subquery(sub)?);
+                    continue;
                 }
                 SelectItem::Field(path) => vec![self.resolve_path(path)?],
                 SelectItem::Fields { group, at } => self.field_group(query, *group, *at)?,
@@ -246,20 +318,49 @@ impl<'a> Resolver<'a> {
                 }
             };
             for (slot, column) in resolved {
-                if columns.iter().any(|c| c.eq_ignore_ascii_case(&column)) {
+                if list.columns.iter().any(|c| c.eq_ignore_ascii_case(&column)) {
                     let message = format!("duplicate field selected: {column}");
                     return Err(FieldError::new(errors::INVALID_FIELD, message, &[]));
                 }
-                slots.push(slot);
-                columns.push(column);
+                list.items.push(OutItem::Column(list.columns.len()));
+                list.slots.push(slot);
+                list.columns.push(column);
             }
         }
-        let shape = if aggregate {
-            Shape::Aggregate
-        } else {
-            Shape::Records
+        Ok(list)
+    }
+
+    /// Resolves `(SELECT … FROM <child relationship> …)` against the queried object.
+    fn subquery(&self, query: &Query) -> Result<Subquery, FieldError> {
+        let parent = self.object(0);
+        let (child, lookup) = self.schema.child_relationship(&parent.name, &query.object).ok_or_else(|| {
+            let message = format!("Didn't understand relationship '{}' in FROM part of query call. If you are attempting to use a custom relationship, be sure to append the '__r' after the custom relationship name. Please reference your WSDL or the describe call for the appropriate names.", query.object);
+            errors::at(self.soql, query.object_at, errors::INVALID_TYPE, &message)
+        })?;
+        let child_query = Query {
+            object: child.name.clone(),
+            ..query.clone()
         };
-        Ok((shape, slots, columns))
+        let mut prepared = resolve(self.schema, self.soql, &child_query, self.today)?;
+        if prepared.shape != Shape::Records {
+            let message = "Aggregate functions in a subquery are not supported by sfscale-emulator";
+            return Err(errors::at(
+                self.soql,
+                query.object_at,
+                errors::MALFORMED_QUERY,
+                message,
+            ));
+        }
+        let index = child
+            .field_index(&lookup.name)
+            .expect("the lookup is a child field");
+        let lookup_slot = prepared.base_slot(index, FieldType::Reference);
+        let name = child_relationship_name(child, lookup).unwrap_or_else(|| query.object.clone());
+        Ok(Subquery {
+            name,
+            prepared,
+            lookup: lookup_slot,
+        })
     }
 
     /// The queried object's fields `FIELDS(group)` names; `ALL` and `CUSTOM` need a
@@ -418,11 +519,21 @@ impl<'a> Resolver<'a> {
 
 /// Groups the select columns into nested parent objects, each placed where its first
 /// field appears in the select list.
-fn output_tree(nodes: &[Node], select: &[Slot], columns: &[String]) -> Vec<OutEntry> {
+fn output_tree(nodes: &[Node], list: &SelectList) -> Vec<OutEntry> {
     let mut root = Vec::new();
-    for (column, (slot, name)) in select.iter().zip(columns).enumerate() {
+    for item in &list.items {
+        let column = match *item {
+            OutItem::Children(index) => {
+                root.push(OutEntry::Children {
+                    name: list.subqueries[index].name.clone(),
+                    index,
+                });
+                continue;
+            }
+            OutItem::Column(column) => column,
+        };
         let mut chain = Vec::new();
-        let mut node = slot.node;
+        let mut node = list.slots[column].node;
         while let Some((parent, _)) = nodes[node].parent {
             chain.push(node);
             node = parent;
@@ -431,6 +542,7 @@ fn output_tree(nodes: &[Node], select: &[Slot], columns: &[String]) -> Vec<OutEn
         for &node in chain.iter().rev() {
             entries = parent_entries(entries, node, &nodes[node].relationship);
         }
+        let name = &list.columns[column];
         let field = name.rsplit('.').next().unwrap_or(name).to_string();
         entries.push(OutEntry::Field {
             name: field,
@@ -458,7 +570,9 @@ fn parent_entries<'e>(
     });
     match &mut entries[position] {
         OutEntry::Parent { entries, .. } => entries,
-        OutEntry::Field { .. } => unreachable!("position found a parent"),
+        OutEntry::Field { .. } | OutEntry::Children { .. } => {
+            unreachable!("position found a parent")
+        }
     }
 }
 
