@@ -200,16 +200,11 @@ fn client_credentials(
     headers: &HeaderMap,
     form: &Form,
 ) -> Result<Grant, OAuthError> {
-    let (id, secret) = match field(form, "client_id") {
-        Some(id) => (
-            Some(id.to_string()),
-            field(form, "client_secret").map(str::to_string),
-        ),
-        None => basic_credentials(headers)
-            .map(|(id, secret)| (Some(id), Some(secret)))
-            .unwrap_or((None, None)),
-    };
-    check_client(org, id.as_deref(), secret.as_deref(), true)?;
+    // Body fields win; HTTP Basic fills in whatever the body leaves out.
+    let basic = basic_credentials(headers);
+    let id = field(form, "client_id").or(basic.as_ref().map(|(id, _)| id.as_str()));
+    let secret = field(form, "client_secret").or(basic.as_ref().map(|(_, s)| s.as_str()));
+    check_client(org, id, secret, true)?;
     Ok(Grant {
         kind: "client_credentials",
         new_refresh: None,
