@@ -770,3 +770,21 @@ async fn custom_objects_from_the_config_are_described_written_and_lock_their_mas
         "the blocked update changed nothing"
     );
 }
+
+#[tokio::test]
+async fn an_oversized_body_is_refused_with_an_error_list() {
+    let org = Org::start().await;
+    let huge = vec![b' '; sfscale_emulator::rest::MAX_BODY_BYTES + 1];
+    let answer = org
+        .send(
+            org.request(Method::POST, "/sobjects/Account")
+                .header("content-type", "application/json")
+                .body(huge),
+        )
+        .await;
+    assert_eq!(
+        (answer.status, answer.error_code()),
+        (413, "REQUEST_ENTITY_TOO_LARGE")
+    );
+    assert_eq!(org.count("Account"), 0);
+}
