@@ -42,7 +42,7 @@ where
     let handle = handle(py)?;
     let mut fut = pin!(fut);
     loop {
-        let step = py.detach(|| handle.block_on(tokio::time::timeout(SIGNAL_CHECK, fut.as_mut())));
+        let step = py.detach(|| handle.block_on(async { tokio::time::timeout(SIGNAL_CHECK, fut.as_mut()).await }));
         match step {
             Ok(output) => return Ok(output),
             Err(_elapsed) => py.check_signals()?,
