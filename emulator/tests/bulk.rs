@@ -917,6 +917,16 @@ async fn query_all_sees_deleted_rows_and_nulls_are_empty() {
     );
     let (_, info) = org.query_job("queryAll", "SELECT Name FROM Account").await;
     assert_eq!(info["numberRecordsProcessed"], 3);
+
+    let pipe = json!({"operation": "query", "query": "SELECT Name FROM Account LIMIT 1", "columnDelimiter": "PIPE", "lineEnding": "CRLF"});
+    let (_, job) = org.json(reqwest::Method::POST, "query", Some(pipe)).await;
+    let id = job["id"].as_str().unwrap();
+    assert_eq!(
+        (job["columnDelimiter"].as_str(), job["lineEnding"].as_str()),
+        (Some("PIPE"), Some("CRLF"))
+    );
+    org.finished("query", id).await;
+    assert_eq!(org.page(id, "").await.0, "\"Name\"\r\n\"Account 00\"\r\n");
 }
 
 /// Query transitions: UploadComplete → InProgress → JobComplete; refused: JobComplete → Aborted.
