@@ -93,3 +93,24 @@ async fn errors_carry_the_fragment_caret_and_position() {
         (400, "NUMBER_OUTSIDE_VALID_RANGE")
     );
 }
+
+#[tokio::test]
+async fn subqueries_return_child_records_or_null() {
+    let org = Org::start().await;
+    let acme = org.seed("Account", json!({"Name": "Acme"}));
+    org.seed("Account", json!({"Name": "Lonely"}));
+    for last in ["Zed", "Amy"] {
+        org.seed("Contact", json!({"LastName": last, "AccountId": acme}));
+    }
+    let soql =
+        "SELECT Name, (SELECT LastName FROM Contacts ORDER BY LastName) FROM Account ORDER BY Name";
+    let answer = query(&org, soql).await;
+    assert_eq!(answer.status, 200, "{:?}", answer.body);
+    let contacts = &answer.body["records"][0]["Contacts"];
+    assert_eq!(
+        (contacts["totalSize"].clone(), contacts["done"].clone()),
+        (json!(2), json!(true))
+    );
+    assert_eq!(names(contacts, "LastName"), ["Amy", "Zed"]);
+    assert_eq!(answer.body["records"][1]["Contacts"], Value::Null);
+}
