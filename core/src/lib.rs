@@ -9,6 +9,24 @@
 //!
 //! What users call is re-exported here, flat; the stage modules stay public for readers
 //! and for bindings that need a stage's types.
+//!
+//! ```no_run
+//! use futures::TryStreamExt as _;
+//! use sfscale::{Client, Priority, Soql};
+//!
+//! # async fn nightly() -> Result<(), sfscale::Error> {
+//! let client = Client::from_env()?; // or Client::builder()...build()?
+//! let soql = Soql::select(["Id", "Name"]).from("Account").where_eq("Industry", "Energy").build()?;
+//! let mut accounts = client.with_priority(Priority::Background).query(soql);
+//! while let Some(account) = accounts.try_next().await? {
+//!     println!("{}", account["Name"]);
+//! }
+//! let saved = client
+//!     .upsert("Account", "External_Id__c", "CUST-1", &serde_json::json!({"Name": "Acme"}))
+//!     .await?;
+//! println!("created: {}, API calls so far: {}", saved.created, client.metrics().requests_total());
+//! # Ok(()) }
+//! ```
 #![deny(missing_docs)]
 
 pub mod bulk;
@@ -30,8 +48,13 @@ pub mod tokens;
 
 pub use client::Client;
 pub use config::{ClientBuilder, Config};
+pub use http::Response;
 pub use error::{Error, ErrorKind};
 pub use observe::{Event, MetricsSnapshot};
+pub use pipeline::{Request, Target};
 pub use scheduler::{CostClass, Priority};
+pub use rest::{
+    Limit, OrgLimits, Record, RecordError, RecordResult, SubResponse, Subrequest, UpsertResult,
+};
 pub use soql::{Cond, Op, Order, Soql, SoqlValue};
-pub use tokens::{AccessToken, Grant, MemoryTokenStore, Secret, TokenStore};
+pub use tokens::{AccessToken, Grant, JwtKey, MemoryTokenStore, Secret, TokenStore};
