@@ -41,6 +41,7 @@ mod client;
 pub mod config;
 pub mod http;
 pub mod pipeline;
+pub mod queue;
 pub mod rest;
 pub mod runtime;
 pub mod soql;
@@ -52,6 +53,7 @@ pub use http::Response;
 pub use error::{Error, ErrorKind};
 pub use observe::{Event, MetricsSnapshot};
 pub use pipeline::{Request, Target};
+pub use queue::{Queue, QueueConfig, Ticket, WriteOp};
 pub use scheduler::{CostClass, Priority};
 pub use rest::{
     Limit, OrgLimits, Record, RecordError, RecordResult, SubResponse, Subrequest, UpsertResult,

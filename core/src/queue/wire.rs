@@ -1,0 +1,221 @@
+//! Sending one batch: an sObject Collections call, or a Bulk API 2.0 job for a large backlog,
+//! always through the client's pipeline (limits guard, scheduler, token, retry, observe).
+//!
+//! | operation | collections call | bulk operation |
+//! |---|---|---|
+//! | insert | `POST /composite/sobjects` | `insert` |
+//! | update | `PATCH /composite/sobjects` | `update` |
+//! | upsert | `PATCH /composite/sobjects/{Type}/{ExtField}` | `upsert` by `ExtField` |
+//! | delete | `DELETE /composite/sobjects?ids=…` | `delete` |
+//!
+//! Calls are `allOrNone: false`, so one bad record does not hold back its neighbours.
+//! Why not `Client::create_many` and friends: they fold a failed call into per-record errors,
+//! and the queue must tell "Salesforce refused this record" (a dead letter) from "the call
+//! did not go through" (send again later); here the two stay apart ([`super::state`]).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use parking_lot::Mutex;
+use reqwest::Method;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::item::{Item, WriteOp};
+use super::journal::GroupKey;
+use super::outcome::WriteError;
+use super::state::{settle_bulk_row, settle_call, settle_record, Settle};
+use crate::bulk::{Bulk, IngestInput, Operation, RowOutcome};
+use crate::client::Client;
+use crate::error::Error;
+use crate::pipeline::{Request, Target};
+use crate::rest::{Record, RecordError};
+
+/// Bulk status polls: first delay and largest (short, because a queue bounds latency).
+const BULK_POLL: (Duration, Duration) = (Duration::from_millis(100), Duration::from_secs(2));
+
+#[derive(Deserialize)]
+struct SaveResult {
+    #[serde(default)]
+    id: Option<String>,
+    success: bool,
+    #[serde(default)]
+    created: Option<bool>,
+    #[serde(default)]
+    errors: Vec<RecordError>,
+}
+
+/// Sends `items` (one group) in one collections call and settles each.
+pub async fn send_collections(
+    client: &Client,
+    group: &GroupKey,
+    items: Vec<Item>,
+) -> Vec<(Item, Settle)> {
+    let outcome = match collections_request(client, group, &items) {
+        Ok(request) => client
+            .pipeline
+            .execute(&request)
+            .await
+            .and_then(|r| r.json::<Vec<SaveResult>>()),
+        Err(error) => Err(error),
+    };
+    match outcome {
+        Ok(results) if results.len() == items.len() => items
+            .into_iter()
+            .zip(results)
+            .map(|(item, r)| (item, settle_record(r.id, r.success, r.created, &r.errors)))
+            .collect(),
+        Ok(_) => items
+            .into_iter()
+            .map(|i| (i, Settle::Retry("INVALID_RESPONSE".into())))
+            .collect(),
+        Err(error) => {
+            let alone = items.len() == 1;
+            items
+                .into_iter()
+                .map(|i| (i, settle_call(&error, alone)))
+                .collect()
+        }
+    }
+}
+
+fn collections_request(
+    client: &Client,
+    group: &GroupKey,
+    items: &[Item],
+) -> Result<Request, Error> {
+    let object = group.object.as_str();
+    let (method, path, route) = match &group.op {
+        WriteOp::Insert => (
+            Method::POST,
+            "composite/sobjects".to_owned(),
+            "collections.create",
+        ),
+        WriteOp::Update => (
+            Method::PATCH,
+            "composite/sobjects".to_owned(),
+            "collections.update",
+        ),
+        WriteOp::Upsert { external_id } => (
+            Method::PATCH,
+            format!("composite/sobjects/{object}/{external_id}"),
+            "collections.upsert",
+        ),
+        WriteOp::Delete => {
+            let ids: Vec<&str> = items
+                .iter()
+                .filter_map(|i| i.record.get("Id").and_then(Value::as_str))
+                .collect();
+            return Ok(client
+                .request(
+                    Method::DELETE,
+                    Target::Versioned("composite/sobjects".into()),
+                    "collections.delete",
+                    "queue",
+                )
+                .object(object)
+                .query("ids", ids.join(","))
+                .query("allOrNone", "false"));
+        }
+    };
+    let records: Vec<Value> = items.iter().map(|i| typed(object, &i.record)).collect();
+    // An insert is a POST: the pipeline must not replay it after an ambiguous failure (the
+    // queue sends it again later, which is the documented at-least-once for inserts).
+    let idempotent = !matches!(group.op, WriteOp::Insert);
+    client
+        .request(method, Target::Versioned(path), route, "queue")
+        .object(object)
+        .idempotent(idempotent)
+        .json(&json!({ "allOrNone": false, "records": records }))
+}
+
+/// `record` with `attributes.type` set to `object`.
+fn typed(object: &str, record: &Record) -> Value {
+    let mut out = Record::new();
+    out.insert("attributes".into(), json!({ "type": object }));
+    out.extend(
+        record
+            .iter()
+            .filter(|(k, _)| *k != "attributes")
+            .map(|(k, v)| (k.clone(), v.clone())),
+    );
+    Value::Object(out)
+}
+
+fn bulk_operation(op: &WriteOp) -> Operation {
+    match op {
+        WriteOp::Insert => Operation::Insert,
+        WriteOp::Update => Operation::Update,
+        WriteOp::Upsert { .. } => Operation::Upsert,
+        WriteOp::Delete => Operation::Delete,
+    }
+}
+
+/// Sends `items` (one group) as one bulk ingest run and settles each by its row's outcome.
+/// Rows the run did not settle (it failed part way) are settled by the run's error.
+pub async fn send_bulk(bulk: &Bulk, group: &GroupKey, items: Vec<Item>) -> Vec<(Item, Settle)> {
+    let rows: Arc<Mutex<Vec<Option<RowOutcome>>>> = Arc::new(Mutex::new(vec![None; items.len()]));
+    let sink = Arc::clone(&rows);
+    let mut ingest = bulk
+        .ingest(&group.object, bulk_operation(&group.op))
+        .poll_interval(BULK_POLL.0, BULK_POLL.1)
+        .on_row(move |outcome| {
+            let mut rows = sink.lock();
+            if let Some(slot) = outcome.row.and_then(|r| rows.get_mut(r as usize)) {
+                *slot = Some(outcome.clone());
+            }
+        });
+    if let Some(field) = group.op.external_id() {
+        ingest = ingest.external_id(field);
+    }
+    let records: Vec<Record> = items.iter().map(|i| i.record.clone()).collect();
+    let run = ingest.run(IngestInput::from_records(records)).await;
+    let rows = std::mem::take(&mut *rows.lock());
+    items
+        .into_iter()
+        .zip(rows)
+        .map(|(item, row)| {
+            let settle = match (row, &run) {
+                (Some(row), _) => settle_bulk_row(
+                    row.id,
+                    row.created,
+                    row.error
+                        .map(|e| WriteError {
+                            code: e.code,
+                            message: e.message,
+                            fields: e.fields,
+                        })
+                        .as_ref(),
+                ),
+                (None, Err(error)) => settle_call(error, false),
+                (None, Ok(_)) => Settle::Retry("RESULT_MISSING".into()),
+            };
+            (item, settle)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_are_typed_and_a_callers_attributes_key_is_replaced() {
+        let record = json!({"Name": "A", "attributes": {"type": "Contact"}})
+            .as_object()
+            .unwrap()
+            .clone();
+        assert_eq!(
+            typed("Account", &record),
+            json!({"attributes": {"type": "Account"}, "Name": "A"})
+        );
+    }
+
+    #[test]
+    fn every_operation_has_its_bulk_counterpart() {
+        assert_eq!(bulk_operation(&WriteOp::upsert("E__c")), Operation::Upsert);
+        assert_eq!(bulk_operation(&WriteOp::Delete), Operation::Delete);
+        assert_eq!(bulk_operation(&WriteOp::Insert), Operation::Insert);
+        assert_eq!(bulk_operation(&WriteOp::Update), Operation::Update);
+    }
+}

@@ -1,0 +1,440 @@
+//! The background side: a committer that journals enqueued writes in group commits, a
+//! dispatcher that turns pending writes into calls, and the send tasks that settle them.
+//!
+//! ```text
+//! enqueue ─► committer ─(one transaction per burst)─► journal ◄─ dispatcher ─► send task ─► pipeline
+//!                                                       ▲          (pick)       (≤ workers)     │
+//!                                                       └───────── settle ◄─────────────────────┘
+//! ```
+//!
+//! - **Group commit**: concurrent `enqueue` calls that arrive while a commit is running share
+//!   the next one, so `synchronous=FULL` costs one fsync per burst, not per write.
+//! - **Dispatch**: a pass reads each group's ready count and sends a group when it has a full
+//!   batch, its oldest write has lingered long enough, a flush is waiting, or its backlog
+//!   crosses the bulk threshold. It sleeps until a write arrives, a call settles, a linger or
+//!   backoff ends, or the queue stops. At most `workers` sends are in flight.
+//! - **Settle**: results are journaled first, then events are emitted, then waiters woken.
+//!
+//! Rejected alternative: a timer per write. With a dispatcher reading the journal, a
+//! restarted process needs no rebuilding of in-memory state beyond counters.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use parking_lot::Mutex;
+use tokio::sync::{mpsc, oneshot, watch, Notify, OwnedSemaphorePermit, Semaphore};
+use tokio_util::sync::CancellationToken;
+
+use super::coalesce::{pick, Picked};
+use super::config::QueueConfig;
+use super::item::{Item, NewWrite};
+use super::journal::{GroupKey, GroupStat, Journal};
+use super::outcome::{Outcome, OutcomeBus, QueueEvent, Ticket};
+use super::state::Settle;
+use super::wire::{send_bulk, send_collections};
+use crate::bulk::Bulk;
+use crate::client::Client;
+use crate::error::{Error, ErrorKind};
+use crate::retry::Backoff;
+
+/// Most writes one group commit journals.
+const COMMIT_BURST: usize = 1_024;
+
+/// Unix time in milliseconds.
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// Live figures (also read by the metrics gauges).
+#[derive(Debug, Default)]
+pub struct Counters {
+    /// Writes accepted without an outcome.
+    pub depth: AtomicU64,
+    /// Dead letters in the journal.
+    pub dead: AtomicU64,
+    /// Collections calls and bulk jobs sent.
+    pub calls: AtomicU64,
+    /// Writes carried by those.
+    pub writes_sent: AtomicU64,
+    /// Writes delivered.
+    pub delivered: AtomicU64,
+    /// Writes superseded by a later write to their key.
+    pub superseded: AtomicU64,
+    /// When the oldest unresolved write was accepted (Unix ms; 0 when none).
+    pub oldest_ms: AtomicU64,
+}
+
+/// A write waiting for its group commit.
+pub type Submission = (NewWrite, oneshot::Sender<Result<Ticket, Error>>);
+
+/// State shared by the handle, the committer, the dispatcher and the send tasks.
+pub struct Shared {
+    pub(crate) client: Client,
+    pub(crate) bulk: Bulk,
+    pub(crate) config: QueueConfig,
+    pub(crate) backoff: Backoff,
+    pub(crate) journal: Arc<Journal>,
+    pub(crate) bus: OutcomeBus,
+    pub(crate) counters: Arc<Counters>,
+    /// Wakes the dispatcher (a write arrived, a call settled, a flush began).
+    pub(crate) wake: Notify,
+    /// Bumped after every settlement; flushes wait on it.
+    pub(crate) settled: watch::Sender<u64>,
+    /// Flushes in progress (linger is ignored meanwhile).
+    pub(crate) flushing: AtomicUsize,
+    /// Room below `max_pending` (backpressure), and writes accepted beyond it at open.
+    pub(crate) room: Arc<Semaphore>,
+    pub(crate) owed: AtomicU64,
+    /// `(object, key)` of writes in flight.
+    pub(crate) busy: Mutex<HashSet<(String, String)>>,
+    /// Send slots (`workers`).
+    pub(crate) slots: Arc<Semaphore>,
+    pub(crate) stop: CancellationToken,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Queue")
+            .field("journal", &self.config.path)
+            .field("counters", &self.counters)
+            .finish()
+    }
+}
+
+/// Runs `f` on the journal off the async threads.
+pub async fn journal<T: Send + 'static>(
+    shared: &Shared,
+    f: impl FnOnce(&Journal) -> Result<T, Error> + Send + 'static,
+) -> Result<T, Error> {
+    let journal = Arc::clone(&shared.journal);
+    tokio::task::spawn_blocking(move || f(&journal))
+        .await
+        .map_err(|e| {
+            Error::new(
+                ErrorKind::Config,
+                "QUEUE_JOURNAL",
+                format!("journal task failed: {e}"),
+            )
+        })?
+}
+
+impl Shared {
+    /// Gives back room for `n` resolved writes (paying off writes accepted beyond the bound first).
+    fn release(&self, n: u64) {
+        self.counters.depth.fetch_sub(
+            n.min(self.counters.depth.load(Ordering::SeqCst)),
+            Ordering::SeqCst,
+        );
+        let paid = self
+            .owed
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |o| {
+                Some(o.saturating_sub(n))
+            })
+            .unwrap_or(0)
+            .min(n);
+        self.room.add_permits((n - paid) as usize);
+    }
+
+    fn announce(&self, item: &Item, outcome: Outcome) {
+        self.bus.emit(QueueEvent {
+            ticket: Ticket(item.seq),
+            object: item.object.clone(),
+            operation: item.op.name(),
+            key: item.key.clone(),
+            outcome,
+        });
+    }
+
+    fn retry_at(&self, attempt: u32) -> u64 {
+        now_ms() + self.backoff.delay(attempt, &mut rand::rng()).as_millis() as u64
+    }
+}
+
+/// The committer: journals submissions in bursts until every handle is gone.
+pub async fn commit_loop(shared: Arc<Shared>, mut rx: mpsc::Receiver<Submission>) {
+    let mut burst = Vec::with_capacity(COMMIT_BURST);
+    while rx.recv_many(&mut burst, COMMIT_BURST).await > 0 {
+        let (writes, replies): (Vec<NewWrite>, Vec<_>) = burst.drain(..).unzip();
+        let n = writes.len() as u64;
+        // Counted before the commit, so a settlement racing ahead never sees depth below it.
+        shared.counters.depth.fetch_add(n, Ordering::SeqCst);
+        match journal(&shared, move |j| j.append(&writes, now_ms())).await {
+            Ok(tickets) => {
+                for (reply, ticket) in replies.into_iter().zip(tickets) {
+                    let _ = reply.send(Ok(ticket));
+                }
+                shared.wake.notify_one();
+            }
+            Err(error) => {
+                shared.counters.depth.fetch_sub(n, Ordering::SeqCst);
+                let error = Arc::new(error);
+                for reply in replies {
+                    let _ = reply.send(Err(Error::from_shared(Arc::clone(&error))));
+                }
+            }
+        }
+    }
+}
+
+/// What a dispatch pass did.
+enum Pass {
+    /// Something was sent: pass again at once.
+    Sent,
+    /// Nothing to send now; wake by this time (Unix ms) at the latest, if any.
+    Idle(Option<u64>),
+}
+
+/// The dispatcher: passes until the queue stops.
+pub async fn dispatch_loop(shared: Arc<Shared>) {
+    loop {
+        let wake_at = match pass(&shared).await {
+            Ok(Pass::Sent) => continue,
+            Ok(Pass::Idle(at)) => at,
+            Err(error) => {
+                tracing::warn!(
+                    code = error.code(),
+                    message = error.message(),
+                    "queue dispatch failed; trying again"
+                );
+                Some(now_ms() + shared.backoff.base().as_millis() as u64)
+            }
+        };
+        let sleep = wake_at.map_or(Duration::from_secs(3600), |at| {
+            Duration::from_millis(at.saturating_sub(now_ms()))
+        });
+        tokio::select! {
+            () = shared.wake.notified() => {}
+            () = tokio::time::sleep(sleep) => {}
+            () = shared.stop.cancelled() => return,
+        }
+    }
+}
+
+async fn pass(shared: &Arc<Shared>) -> Result<Pass, Error> {
+    let now = now_ms();
+    let (groups, oldest) = journal(shared, move |j| {
+        Ok((j.groups(now)?, j.oldest_unresolved_ms()?))
+    })
+    .await?;
+    shared
+        .counters
+        .oldest_ms
+        .store(oldest.unwrap_or(0), Ordering::Relaxed);
+    let flushing = shared.flushing.load(Ordering::SeqCst) > 0;
+    let mut wake_at: Option<u64> = None;
+    let mut sent = false;
+    for group in groups {
+        wake_at = earliest(wake_at, group.next_not_before_ms);
+        let Some(oldest) = group.oldest_ready_ms else {
+            continue;
+        };
+        let due_at = oldest + shared.config.linger.as_millis() as u64;
+        if !(flushing
+            || bulk_sized(shared, &group)
+            || group.ready >= shared.config.batch_size as u64
+            || now >= due_at)
+        {
+            wake_at = earliest(wake_at, Some(due_at));
+            continue;
+        }
+        let Ok(permit) = Arc::clone(&shared.slots).try_acquire_owned() else {
+            // Every slot is busy; a settling send wakes the dispatcher.
+            return Ok(if sent {
+                Pass::Sent
+            } else {
+                Pass::Idle(wake_at)
+            });
+        };
+        sent |= take_and_send(shared, group, now, permit).await?;
+    }
+    Ok(if sent {
+        Pass::Sent
+    } else {
+        Pass::Idle(wake_at)
+    })
+}
+
+fn earliest(a: Option<u64>, b: Option<u64>) -> Option<u64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+fn bulk_sized(shared: &Shared, group: &GroupStat) -> bool {
+    shared
+        .config
+        .bulk_threshold
+        .is_some_and(|t| group.ready >= t as u64)
+}
+
+/// Picks a batch of `group` (T2, T3), journals it and starts its send. Whether one started.
+async fn take_and_send(
+    shared: &Arc<Shared>,
+    group: GroupStat,
+    now: u64,
+    permit: OwnedSemaphorePermit,
+) -> Result<bool, Error> {
+    let config = &shared.config;
+    let bulk = bulk_sized(shared, &group);
+    let limit = if bulk {
+        config.bulk_max_rows
+    } else {
+        config.batch_size
+    };
+    let key = group.key.clone();
+    let candidates = journal(shared, move |j| {
+        j.candidates(&key, now, limit.saturating_mul(2))
+    })
+    .await?;
+    let picked = pick_batch(shared, &group.key, candidates, bulk);
+    if picked.batch.is_empty() {
+        return Ok(false);
+    }
+    let taken: Vec<u64> = picked.batch.iter().map(|i| i.seq).collect();
+    let dropped: Vec<u64> = picked.superseded.iter().map(|(i, _)| i.seq).collect();
+    journal(shared, move |j| j.take(&taken, &dropped)).await?;
+    {
+        let mut busy = shared.busy.lock();
+        busy.extend(
+            picked
+                .batch
+                .iter()
+                .filter_map(|i| Some((i.object.clone(), i.key.clone()?))),
+        );
+    }
+    settle_superseded(shared, &picked.superseded);
+    let use_bulk = config
+        .bulk_threshold
+        .is_some_and(|t| picked.batch.len() >= t)
+        && picked.batch.len() > config.batch_size;
+    tokio::spawn(send(
+        Arc::clone(shared),
+        group.key,
+        picked.batch,
+        use_bulk,
+        permit,
+    ));
+    Ok(true)
+}
+
+/// A bulk-sized pick that collapsed below the threshold is redone at collections size.
+fn pick_batch(shared: &Shared, object_key: &GroupKey, candidates: Vec<Item>, bulk: bool) -> Picked {
+    let config = &shared.config;
+    let busy = shared.busy.lock();
+    let is_busy = |k: &str| busy.contains(&(object_key.object.clone(), k.to_owned()));
+    if bulk {
+        let picked = pick(
+            candidates.clone(),
+            config.bulk_max_rows,
+            config.collapse,
+            is_busy,
+        );
+        if config
+            .bulk_threshold
+            .is_some_and(|t| picked.batch.len() >= t)
+        {
+            return picked;
+        }
+    }
+    pick(candidates, config.batch_size, config.collapse, is_busy)
+}
+
+fn settle_superseded(shared: &Shared, superseded: &[(Item, Ticket)]) {
+    if superseded.is_empty() {
+        return;
+    }
+    for (item, by) in superseded {
+        shared.announce(item, Outcome::Superseded { by: *by });
+    }
+    let n = superseded.len() as u64;
+    shared.counters.superseded.fetch_add(n, Ordering::Relaxed);
+    shared.release(n);
+    shared.settled.send_modify(|g| *g += 1);
+}
+
+/// One send: the call (or bulk job), then its settlement.
+async fn send(
+    shared: Arc<Shared>,
+    group: GroupKey,
+    batch: Vec<Item>,
+    bulk: bool,
+    permit: OwnedSemaphorePermit,
+) {
+    let n = batch.len() as u64;
+    let settled = if bulk {
+        send_bulk(&shared.bulk, &group, batch).await
+    } else {
+        send_collections(&shared.client, &group, batch).await
+    };
+    shared.counters.calls.fetch_add(1, Ordering::Relaxed);
+    shared.counters.writes_sent.fetch_add(n, Ordering::Relaxed);
+    record(&shared, settled).await;
+    drop(permit);
+    shared.wake.notify_one();
+}
+
+/// Journals a send's settlements (retrying until the journal takes them: an outcome is
+/// announced only once it is recorded), then announces them and frees their keys.
+async fn record(shared: &Arc<Shared>, settled: Vec<(Item, Settle)>) {
+    let settled = Arc::new(settled);
+    loop {
+        let (rows, me) = (Arc::clone(&settled), Arc::clone(shared));
+        match journal(shared, move |j| {
+            j.settle(&rows, |attempt| me.retry_at(attempt))
+        })
+        .await
+        {
+            Ok(()) => break,
+            Err(error) => {
+                tracing::warn!(
+                    code = error.code(),
+                    message = error.message(),
+                    "queue journal could not record results; retrying"
+                );
+                tokio::time::sleep(shared.backoff.base()).await;
+            }
+        }
+    }
+    let mut resolved = 0;
+    {
+        let mut busy = shared.busy.lock();
+        for (item, _) in settled.iter() {
+            if let Some(key) = &item.key {
+                busy.remove(&(item.object.clone(), key.clone()));
+            }
+        }
+    }
+    for (item, settle) in settled.iter() {
+        match settle {
+            Settle::Delivered { id, created } => {
+                resolved += 1;
+                shared.counters.delivered.fetch_add(1, Ordering::Relaxed);
+                shared.announce(
+                    item,
+                    Outcome::Delivered {
+                        id: id.clone(),
+                        created: *created,
+                    },
+                );
+            }
+            Settle::Dead(error) => {
+                resolved += 1;
+                shared.counters.dead.fetch_add(1, Ordering::Relaxed);
+                shared.announce(
+                    item,
+                    Outcome::DeadLettered {
+                        error: error.clone(),
+                    },
+                );
+            }
+            Settle::Retry(_) | Settle::Solo => {}
+        }
+    }
+    shared.release(resolved);
+    shared.settled.send_modify(|g| *g += 1);
+}
