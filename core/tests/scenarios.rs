@@ -100,6 +100,7 @@ struct CallStep {
     external_id_field: Option<String>,
     record: Option<Map<String, Value>>,
     records: Option<usize>,
+    operation: Option<String>,
 }
 
 fn one() -> usize {
@@ -373,12 +374,41 @@ async fn one_call(client: &Client, step: &CallStep, i: usize) -> Result<(), Erro
                 .await?;
             results.iter().find_map(|r| r.error()).map_or(Ok(()), Err)
         }
+        "bulk_ingest" => bulk_ingest(client, step, i).await,
         "limits" => client.limits().await.map(drop),
         "describe" => client
             .describe(&need(step.object.as_ref(), "object"))
             .await
             .map(drop),
         other => panic!("unknown call {other}"),
+    }
+}
+
+/// A Bulk API 2.0 ingest of `records` rows made from `record`; ok when no row failed.
+async fn bulk_ingest(client: &Client, step: &CallStep, i: usize) -> Result<(), Error> {
+    let template = step.record.as_ref().expect("bulk_ingest needs record");
+    let records: Vec<_> = (0..step.records.unwrap_or(1000))
+        .map(|j| fill(template, i, j))
+        .collect();
+    let operation = sfscale::bulk::Operation::parse(step.operation.as_deref().unwrap_or("insert"))?;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut ingest = client.bulk().work_dir(dir.path()).ingest(
+        step.object.as_deref().expect("bulk_ingest needs object"),
+        operation,
+    );
+    if let Some(field) = &step.external_id_field {
+        ingest = ingest.external_id(field);
+    }
+    let result = ingest
+        .run(sfscale::bulk::IngestInput::from_records(records))
+        .await?;
+    match result.failures.first().and_then(|f| f.error.as_ref()) {
+        Some(e) => Err(Error::new(
+            sfscale::ErrorKind::Salesforce,
+            e.code.clone(),
+            &e.message,
+        )),
+        None => Ok(()),
     }
 }
 
