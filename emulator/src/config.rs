@@ -205,7 +205,8 @@ pub struct FaultConfig {
 
 /// One fault rule: on `route` (`*`, `token`, `query`, `sobjects`, `composite`, `bulk`,
 /// `limits`), answer a `share` of calls with `effect` (`503`, `500`, `reset`, `timeout`,
-/// `delay:MS`, `expire-session`, `bulk-fail`), from `after_s` seconds after the rule was set
+/// `delay:MS`, `expire-session`, `concurrent-limit`, `long-txn`, `lock`, `query-timeout`,
+/// `bulk-fail`; see `faults.rs`), from `after_s` seconds after the rule was set
 /// for `for_s` seconds (absent: forever).
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]

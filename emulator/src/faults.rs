@@ -11,9 +11,12 @@
 //! Effects on a call: `503` (SERVER_UNAVAILABLE), `500` (UNKNOWN_EXCEPTION), `reset`
 //! (connection dropped without a response), `timeout` (no answer until the client gives
 //! up), `delay:MS` (slow but correct answer), `expire-session` (the caller's token is
-//! revoked and the call answers 401). `bulk-fail` does not touch calls: Bulk job
-//! processing asks [`Faults::bulk_job_fails`] whether a job should end `Failed`.
-//! `expire-session` never applies to the token endpoint (there is no session to expire yet).
+//! revoked and the call answers 401), and Salesforce errors a client must classify without
+//! having to provoke them for real: `concurrent-limit` and `long-txn` (403
+//! `REQUEST_LIMIT_EXCEEDED`, ConcurrentRequests / ConcurrentPerOrgLongTxn), `lock` (400
+//! `UNABLE_TO_LOCK_ROW`), `query-timeout` (400 `QUERY_TIMEOUT`). Those data-API errors never
+//! apply to the token endpoint. `bulk-fail` does not touch calls: Bulk job processing asks
+//! [`Faults::bulk_job_fails`] whether a job should end `Failed`.
 
 use crate::config::{FaultConfig, FaultRule};
 use crate::server::Family;
@@ -40,6 +43,14 @@ pub enum Effect {
     ExpireSession,
     /// Make the next Bulk job processed end in `Failed`.
     BulkFail,
+    /// 403 `REQUEST_LIMIT_EXCEEDED` "ConcurrentRequests" without real long-running calls.
+    ConcurrentLimit,
+    /// 403 `REQUEST_LIMIT_EXCEEDED` "ConcurrentPerOrgLongTxn" (Apex's long-transaction cap).
+    LongTxn,
+    /// 400 `UNABLE_TO_LOCK_ROW` without a real lock conflict.
+    Lock,
+    /// 400 `QUERY_TIMEOUT`.
+    QueryTimeout,
 }
 
 impl Effect {
@@ -52,6 +63,10 @@ impl Effect {
             "timeout" => Effect::Timeout,
             "expire-session" => Effect::ExpireSession,
             "bulk-fail" => Effect::BulkFail,
+            "concurrent-limit" => Effect::ConcurrentLimit,
+            "long-txn" => Effect::LongTxn,
+            "lock" => Effect::Lock,
+            "query-timeout" => Effect::QueryTimeout,
             other => Effect::Delay(Duration::from_millis(
                 other.strip_prefix("delay:")?.parse().ok()?,
             )),
@@ -69,6 +84,10 @@ impl Effect {
             Effect::Delay(_) => "delay",
             Effect::ExpireSession => "expire-session",
             Effect::BulkFail => "bulk-fail",
+            Effect::ConcurrentLimit => "concurrent-limit",
+            Effect::LongTxn => "long-txn",
+            Effect::Lock => "lock",
+            Effect::QueryTimeout => "query-timeout",
         }
     }
 }
@@ -100,7 +119,7 @@ impl Rule {
             name => Some(Family::parse(name).ok_or_else(|| fail(format!("unknown route '{name}' (expected *, token, query, sobjects, composite, bulk, limits or other)")))?),
         };
         let effect = Effect::parse(&rule.effect)
-            .ok_or_else(|| fail(format!("unknown effect '{}' (expected 503, 500, reset, timeout, delay:MS, expire-session or bulk-fail)", rule.effect)))?;
+            .ok_or_else(|| fail(format!("unknown effect '{}' (expected 503, 500, reset, timeout, delay:MS, expire-session, concurrent-limit, long-txn, lock, query-timeout or bulk-fail)", rule.effect)))?;
         if !(0.0..=1.0).contains(&rule.share) {
             return Err(fail(format!("share {} is not between 0 and 1", rule.share)));
         }
@@ -231,8 +250,17 @@ impl Faults {
         }
         let for_calls = |effect: Effect| match effect {
             Effect::BulkFail => false,
-            Effect::ExpireSession => family != Family::Token,
-            _ => true,
+            Effect::Unavailable
+            | Effect::ServerError
+            | Effect::Reset
+            | Effect::Timeout
+            | Effect::Delay(_) => true,
+            // Data-API errors: the token endpoint has no session, rows or queries.
+            Effect::ExpireSession
+            | Effect::ConcurrentLimit
+            | Effect::LongTxn
+            | Effect::Lock
+            | Effect::QueryTimeout => family != Family::Token,
         };
         self.active.lock().draw(family, for_calls)
     }
@@ -335,6 +363,18 @@ mod tests {
         assert_eq!(faults.pick(Family::Query), None);
         faults.clear();
         assert_eq!(faults.pick(Family::Bulk), None);
+    }
+
+    #[test]
+    fn data_api_errors_skip_the_token_endpoint() {
+        for effect in ["concurrent-limit", "long-txn", "lock", "query-timeout"] {
+            let faults = Faults::new(config(1, vec![rule("*", 1.0, effect)]));
+            assert_eq!(faults.pick(Family::Token), None, "{effect}");
+            assert_eq!(
+                faults.pick(Family::Sobjects).map(Effect::name),
+                Some(effect)
+            );
+        }
     }
 
     #[test]

@@ -309,3 +309,51 @@ async fn the_library_handle_sets_faults_too() {
     emu.emulator.faults().clear();
     assert_eq!(emu.get(&token, "limits").await.status, 200);
 }
+
+#[tokio::test]
+async fn data_api_error_effects_answer_the_documented_errors() {
+    let emu = Emu::start().await;
+    let token = emu.token().await;
+    let cases = [
+        (
+            "concurrent-limit",
+            403,
+            "REQUEST_LIMIT_EXCEEDED",
+            "ConcurrentRequests (Concurrent API Requests) Limit exceeded.",
+        ),
+        (
+            "long-txn",
+            403,
+            "REQUEST_LIMIT_EXCEEDED",
+            "ConcurrentPerOrgLongTxn Limit exceeded.",
+        ),
+        (
+            "lock",
+            400,
+            "UNABLE_TO_LOCK_ROW",
+            "unable to obtain exclusive access to this record",
+        ),
+        (
+            "query-timeout",
+            400,
+            "QUERY_TIMEOUT",
+            "Your query request was running for too long.",
+        ),
+    ];
+    for (effect, status, code, message) in cases {
+        emu.set_faults(rules(1, json!([{"share": 1.0, "effect": effect}])))
+            .await;
+        let answer = emu.get(&token, "limits").await;
+        assert_eq!(
+            (answer.status, answer.error_code(), answer.message()),
+            (status, code, message),
+            "{effect}"
+        );
+        assert_eq!(
+            emu.grant(&password_form()).await.status,
+            200,
+            "{effect} never hits the token endpoint"
+        );
+        assert_eq!(emu.stats().await["faults_injected"][effect], 1);
+    }
+}

@@ -39,6 +39,8 @@ pub const MIN_VERSION: u32 = 20;
 pub const MAX_VERSION: u32 = 66;
 /// How long a `timeout` fault holds a call before dropping it (clients give up sooner).
 const TIMEOUT_HOLD: Duration = Duration::from_secs(120);
+/// Message of the concurrent long-running API call limit.
+const CONCURRENT_REQUESTS: &str = "ConcurrentRequests (Concurrent API Requests) Limit exceeded.";
 /// Error code of a call with a method its path does not serve.
 const METHOD_NOT_ALLOWED: &str = "METHOD_NOT_ALLOWED";
 /// `Sforce-Limit-Info`.
@@ -221,9 +223,7 @@ impl Gate {
             (limits.long_running_cap, limits.daily_api_requests)
         };
         if self.app.stats.long_running() >= cap {
-            return Err(limit_exceeded(
-                "ConcurrentRequests (Concurrent API Requests) Limit exceeded.",
-            ));
+            return Err(limit_exceeded(CONCURRENT_REQUESTS));
         }
         match self.app.stats.try_count_api_request(family.as_str(), daily) {
             Ok(_) => Ok(()),
@@ -237,40 +237,63 @@ impl Gate {
         if let Some(effect) = fault {
             self.app.stats.count_fault(effect.name());
         }
+        if fault == Some(Effect::Timeout) {
+            tokio::select! {
+                () = self.shutdown.cancelled() => {}
+                () = tokio::time::sleep(TIMEOUT_HOLD) => {}
+            }
+            return drop_connection();
+        }
         let mut delay = self.latency(family);
-        let answer = match fault {
-            Some(Effect::Delay(extra)) => {
-                delay += extra;
-                None
-            }
-            Some(Effect::Timeout) => {
-                tokio::select! {
-                    () = self.shutdown.cancelled() => {}
-                    () = tokio::time::sleep(TIMEOUT_HOLD) => {}
-                }
-                return drop_connection();
-            }
-            Some(Effect::Reset) => Some(drop_connection()),
-            Some(Effect::Unavailable) => Some(fault_error(family, StatusCode::SERVICE_UNAVAILABLE)),
-            Some(Effect::ServerError) => {
-                Some(fault_error(family, StatusCode::INTERNAL_SERVER_ERROR))
-            }
-            Some(Effect::ExpireSession) => {
-                if let Some(token) = bearer(request.headers()) {
-                    self.app.sessions.revoke(token);
-                }
-                Some(ApiError::invalid_session().into_response())
-            }
-            // Bulk job failures are decided by job processing, not on calls.
-            None | Some(Effect::BulkFail) => None,
-        };
+        if let Some(Effect::Delay(extra)) = fault {
+            delay += extra;
+        }
         if !delay.is_zero() {
             tokio::time::sleep(delay).await;
         }
-        match answer {
+        match fault.and_then(|effect| self.fault_answer(effect, family, request.headers())) {
             Some(response) => response,
             None => next.run(request).await,
         }
+    }
+
+    /// The answer a fault gives instead of the handler's; None when the handler answers
+    /// (`delay`, and `bulk-fail`, which job processing decides).
+    fn fault_answer(
+        &self,
+        effect: Effect,
+        family: Family,
+        headers: &HeaderMap,
+    ) -> Option<Response> {
+        let error = match effect {
+            Effect::Delay(_) | Effect::BulkFail | Effect::Timeout => return None,
+            Effect::Reset => return Some(drop_connection()),
+            Effect::Unavailable => {
+                return Some(fault_error(family, StatusCode::SERVICE_UNAVAILABLE))
+            }
+            Effect::ServerError => {
+                return Some(fault_error(family, StatusCode::INTERNAL_SERVER_ERROR))
+            }
+            Effect::ExpireSession => {
+                if let Some(token) = bearer(headers) {
+                    self.app.sessions.revoke(token);
+                }
+                ApiError::invalid_session()
+            }
+            Effect::ConcurrentLimit => limit_exceeded(CONCURRENT_REQUESTS),
+            Effect::LongTxn => limit_exceeded("ConcurrentPerOrgLongTxn Limit exceeded."),
+            Effect::Lock => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "UNABLE_TO_LOCK_ROW",
+                "unable to obtain exclusive access to this record",
+            ),
+            Effect::QueryTimeout => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "QUERY_TIMEOUT",
+                "Your query request was running for too long.",
+            ),
+        };
+        Some(error.into_response())
     }
 
     /// Configured base latency plus uniform jitter for `family`.
