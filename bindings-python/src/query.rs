@@ -5,7 +5,8 @@
 //! read). Crossing into Python one record at a time would cost a GIL round trip or an asyncio
 //! future per record, so each step takes every record that is already in memory (up to
 //! [`BATCH`]) in one go, converts them under the GIL, and serves them from a buffer. Memory
-//! stays bounded by one page; dropping the iterator drops the stream, which stops fetching.
+//! stays bounded by two pages (taking the buffered records polls the stream, which may start
+//! the next page's request); dropping the iterator drops the stream, which stops fetching.
 
 use std::collections::VecDeque;
 use std::sync::Arc;

@@ -27,7 +27,9 @@ def emulator_binary() -> str:
     explicit = os.environ.get("SFSCALE_EMULATOR_BIN")
     if explicit:
         return explicit
-    subprocess.run(["cargo", "build", "-q", "-p", "sfscale-emulator", "--bin", "sfscale-emulator"], cwd=ROOT, check=True)
+    subprocess.run(
+        ["cargo", "build", "-q", "-p", "sfscale-emulator", "--bin", "sfscale-emulator"], cwd=ROOT, check=True
+    )
     target = os.environ.get("CARGO_TARGET_DIR", str(ROOT / "target"))
     return str(Path(target) / "debug" / "sfscale-emulator")
 

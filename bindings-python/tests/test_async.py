@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from conftest import Emulator, accounts
 
 import sfscale
+from conftest import Emulator, accounts
 
 
 async def poll(condition, what: str, limit: float = 20.0):  # noqa: ANN001, ANN201

@@ -7,9 +7,9 @@ import csv
 from pathlib import Path
 
 import pytest
-from conftest import FAST_POLL, Emulator, accounts
 
 import sfscale
+from conftest import FAST_POLL, Emulator, accounts
 
 
 @pytest.fixture
@@ -23,7 +23,9 @@ def test_ingest_from_a_generator_maps_failures_to_rows(bulk: sfscale.Bulk, fresh
             yield {"Name": f"g-{i}", "External_Id__c": f"g-{i}"} if i != 1234 else {"External_Id__c": "no-name"}
 
     progress: list[dict] = []
-    result = bulk.ingest("Account", "upsert", rows(), external_id="External_Id__c", progress=progress.append, **FAST_POLL)
+    result = bulk.ingest(
+        "Account", "upsert", rows(), external_id="External_Id__c", progress=progress.append, **FAST_POLL
+    )
     assert result["complete"] is True
     assert (result["rows_read"], result["rows_succeeded"], result["rows_failed"]) == (3000, 2999, 1)
     (failure,) = result["failures"]

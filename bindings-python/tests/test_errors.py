@@ -5,9 +5,9 @@ from __future__ import annotations
 import pickle
 
 import pytest
-from conftest import Emulator
 
 import sfscale
+from conftest import Emulator
 from sfscale import _sfscale, errors
 
 

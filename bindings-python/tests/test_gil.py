@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import threading
 
-from conftest import Emulator, accounts
-
 import sfscale
+from conftest import Emulator, accounts
 
 
 def watch_in_flight(emulator: Emulator, done: threading.Event, seen: list[bool]) -> threading.Thread:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 
 import pytest
-from conftest import Emulator, accounts, wait_for
 
 import sfscale
+from conftest import Emulator, accounts, wait_for
 
 
 def test_create_get_update_delete_round_trip(client: sfscale.Client) -> None:
@@ -46,7 +46,8 @@ def test_query_stops_fetching_when_the_loop_stops(fresh: Emulator) -> None:
         first = next(rows)
         assert "Id" in first
         del rows
-        assert fresh.stats()["requests_by_route"]["query"] - before == 1
+        # The page being read, and at most the next one (requested while the first was converted).
+        assert fresh.stats()["requests_by_route"]["query"] - before <= 2
 
 
 def test_query_cached_loads_once(client: sfscale.Client, fresh: Emulator) -> None:

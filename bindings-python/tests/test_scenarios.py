@@ -14,12 +14,12 @@ import json
 import tempfile
 from collections import defaultdict
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import pytest
-from conftest import JWT_KEY, PASSWORD, ROOT, USERNAME, Emulator, accounts
 
 import sfscale
+from conftest import JWT_KEY, PASSWORD, ROOT, USERNAME, Emulator, accounts
 
 SCENARIOS = sorted((ROOT / "tests" / "scenarios").glob("*.json"))
 
@@ -32,7 +32,7 @@ class Run:
         self.marks: dict[str, dict[str, Any]] = {}
         self.steps: dict[str, dict[str, Any]] = {}
 
-    def record(self, step: str, error: Optional[sfscale.SfscaleError]) -> None:
+    def record(self, step: str, error: sfscale.SfscaleError | None) -> None:
         results = self.steps.setdefault(step, {"ok": 0, "failed": 0, "failed_by_code": defaultdict(int)})
         if error is None:
             results["ok"] += 1
@@ -75,7 +75,7 @@ def fill(template: dict[str, Any], i: int, j: int) -> dict[str, Any]:
     }
 
 
-def first_failure(results: list[dict[str, Any]]) -> Optional[sfscale.SfscaleError]:
+def first_failure(results: list[dict[str, Any]]) -> sfscale.SfscaleError | None:
     return next((r["error"] for r in results if r["error"] is not None), None)
 
 
@@ -187,7 +187,7 @@ def run_scenario(scenario: dict[str, Any], with_faults: bool) -> Run:
         emu.stop()
 
 
-def lookup(run: Run, path: str, stats: Optional[dict[str, Any]] = None) -> float:
+def lookup(run: Run, path: str, stats: dict[str, Any] | None = None) -> float:
     if path.startswith("calls."):
         root: Any = run.calls()
         path = path[len("calls.") :]
@@ -198,7 +198,7 @@ def lookup(run: Run, path: str, stats: Optional[dict[str, Any]] = None) -> float
     return float(root) if isinstance(root, (int, float)) and not isinstance(root, bool) else 0.0
 
 
-def check(assertion: str, run: Run, baseline: Optional[Run]) -> Optional[str]:
+def check(assertion: str, run: Run, baseline: Run | None) -> str | None:
     tokens = assertion.split(" ")
     if len(tokens) >= 3 and tokens[1] == "since":
         path, mark, rest = tokens[0], tokens[2], tokens[3:]
@@ -244,9 +244,18 @@ def test_assertions_parse_and_compare() -> None:
     run.marks = {"m": {"token_grants": {"total": 2}}}
     run.record("storm", None)
     base.stats = {"api_requests": 100}
-    for good in ["token_grants.total since m == 1", "calls.storm.ok == 1", "api_requests <= 1.2 * baseline.api_requests"]:
+    for good in [
+        "token_grants.total since m == 1",
+        "calls.storm.ok == 1",
+        "api_requests <= 1.2 * baseline.api_requests",
+    ]:
         assert check(good, run, base) is None, good
-    for bad in ["token_grants.total == 1", "api_requests <= 1.05 * baseline.api_requests", "calls.ok ~ 1", "x since no == 1"]:
+    for bad in [
+        "token_grants.total == 1",
+        "api_requests <= 1.05 * baseline.api_requests",
+        "calls.ok ~ 1",
+        "x since no == 1",
+    ]:
         assert check(bad, run, base) is not None, bad
 
 

@@ -35,8 +35,11 @@ def test_datetime_binds_in_utc_in_soql() -> None:
     when = dt.datetime(2024, 5, 1, 14, 30, tzinfo=dt.timezone(dt.timedelta(hours=2)))
     text = sfscale.soql("Account", ["Id"]).where_cmp("CreatedDate", ">", when).build()
     assert text.endswith("CreatedDate > 2024-05-01T12:30:00Z")
-    assert sfscale.soql("Opportunity", ["Id"]).where_eq("CloseDate", dt.date(2024, 6, 30)).build().endswith(
-        "CloseDate = 2024-06-30"
+    assert (
+        sfscale.soql("Opportunity", ["Id"])
+        .where_eq("CloseDate", dt.date(2024, 6, 30))
+        .build()
+        .endswith("CloseDate = 2024-06-30")
     )
 
 

@@ -17,7 +17,7 @@ stable kind name (``"Limit"``, ``"InvalidInput"``, ...). Catch the family you ca
 from __future__ import annotations
 
 import builtins
-from typing import Any, Optional
+from typing import Any
 
 
 class SfscaleError(Exception):
@@ -41,12 +41,12 @@ class SfscaleError(Exception):
         message: str,
         *,
         code: str = "",
-        status: Optional[int] = None,
-        fields: Optional[list[str]] = None,
-        row: Optional[int] = None,
+        status: int | None = None,
+        fields: list[str] | None = None,
+        row: int | None = None,
         retryable: bool = False,
-        operation: Optional[str] = None,
-        object: Optional[str] = None,
+        operation: str | None = None,
+        object: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -163,12 +163,12 @@ def _from_core(
     kind: str,
     code: str,
     message: str,
-    status: Optional[int],
+    status: int | None,
     fields: list[str],
-    row: Optional[int],
+    row: int | None,
     retryable: bool,
-    operation: Optional[str],
-    object: Optional[str],
+    operation: str | None,
+    object: str | None,
     text: str,
 ) -> SfscaleError:
     """Called by the native module to build the exception for a core error."""
