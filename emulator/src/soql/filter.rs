@@ -1,6 +1,7 @@
 //! `WHERE` conditions: type-checked against the fields they compare, compiled once into a
 //! [`Filter`] whose literals are already in the form stored values take, then evaluated
-//! per row without allocating (except `LIKE`, which lowercases the value).
+//! per row without allocating (short ASCII text is lowercased on the stack; long or
+//! non-ASCII text in `LIKE` and `IN` is lowercased into a new string).
 //!
 //! Semantics follow SOQL rather than SQL: text comparisons ignore case, an empty string
 //! literal means null, `!=` and `NOT IN` match null values, and date literals are day
