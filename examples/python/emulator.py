@@ -1,0 +1,43 @@
+"""Starts the sfscale emulator binary for the examples (``--emulator PATH`` or $SFSCALE_EMULATOR_BIN).
+
+Real jobs pass ``--url`` / set ``SFSCALE_*`` instead and never start an emulator.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import subprocess
+import urllib.request
+from collections.abc import Iterator
+
+CLIENT_ID = "sfscale-emulator-client"
+CLIENT_SECRET = "sfscale-emulator-secret"
+
+
+@contextlib.contextmanager
+def running(binary: str) -> Iterator[str]:
+    """Runs the emulator on a free port and yields its URL."""
+    process = subprocess.Popen(
+        [binary, "--port", "0"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        url = next((w for w in line.split() if w.startswith("http")), None)
+        if url is None:
+            raise RuntimeError(f"the emulator did not start: {line!r}")
+        yield url.rstrip("/")
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def load(url: str, object: str, records: list[dict]) -> None:
+    """Seeds records through the emulator's control API."""
+    body = json.dumps({"object": object, "records": records}).encode()
+    request = urllib.request.Request(f"{url}/__emulator/load", data=body, method="POST")
+    request.add_header("Content-Type", "application/json")
+    urllib.request.build_opener(urllib.request.ProxyHandler({})).open(
+        request, timeout=30
+    ).close()
