@@ -145,11 +145,13 @@ def main() -> int:
         if args.emulator and not args.url:
             from emulator import CLIENT_ID, CLIENT_SECRET, running
 
-            with running(args.emulator) as url:
-                with sfscale.Client(
+            with (
+                running(args.emulator) as url,
+                sfscale.Client(
                     instance_url=url, client_id=CLIENT_ID, client_secret=CLIENT_SECRET
-                ) as client:
-                    return sync(client, csv_path, work_dir, args.resume)
+                ) as client,
+            ):
+                return sync(client, csv_path, work_dir, args.resume)
         with sfscale.Client.from_env(instance_url=args.url) as client:
             return sync(client, csv_path, work_dir, args.resume)
 
