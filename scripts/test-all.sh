@@ -31,3 +31,16 @@ step "simple-salesforce (unmodified) against the emulator binary"
 cargo build -q -p sfscale-emulator --bin sfscale-emulator
 export SFSCALE_EMULATOR_BIN="$CARGO_TARGET_DIR/debug/sfscale-emulator"
 (cd emulator/tests/fidelity && "$venv/bin/python" -m pytest -q -p no:cacheprovider .)
+
+step "Python binding: pip install ./bindings-python, ruff, stubtest, pytest, examples"
+"$venv/bin/pip" install -q --disable-pip-version-check -r bindings-python/tests/requirements.txt
+"$venv/bin/pip" install -q --disable-pip-version-check --force-reinstall --no-deps ./bindings-python
+"$venv/bin/ruff" check bindings-python examples/python benches/python
+"$venv/bin/ruff" format --check bindings-python examples/python benches/python
+(cd bindings-python && "$venv/bin/python" -m mypy.stubtest sfscale)
+(cd bindings-python && "$venv/bin/python" -m pytest -q -p no:cacheprovider tests)
+"$venv/bin/python" examples/python/async_service.py --emulator "$SFSCALE_EMULATOR_BIN"
+# The ETL sample contains bad rows on purpose: exit 2 means "ran and reported failures".
+etl_status=0
+"$venv/bin/python" examples/python/nightly_sync.py --emulator "$SFSCALE_EMULATOR_BIN" || etl_status=$?
+[ "$etl_status" -eq 2 ] || { echo "nightly_sync.py exited $etl_status, expected 2 (failures reported)"; exit 1; }
