@@ -21,6 +21,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// Per-request timeout, so `timeout` faults do not stall a client for good.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
+
 #[derive(Parser)]
 struct Args {
     /// Concurrent clients, each with its own keep-alive connection.
@@ -92,6 +95,7 @@ async fn hammer(
 ) {
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(1)
+        .timeout(REQUEST_TIMEOUT)
         .build()
         .expect("client");
     while Instant::now() < until {
