@@ -320,7 +320,7 @@ async fn write_picks_single_collections_or_bulk_by_volume() {
 async fn parent_heavy_load(
     contacts: usize,
     accounts: usize,
-    grouped: bool,
+    plan: Plan,
 ) -> (u64, sfscale::bulk::BulkResult) {
     let mut config = Config::default();
     config.bulk.batch_size = 1_000;
@@ -344,23 +344,23 @@ async fn parent_heavy_load(
     assert_eq!(parents.len(), accounts);
     let records: Vec<Record> =
         (0..contacts).map(|i| record(json!({"LastName": format!("L{i}"), "External_Id__c": format!("K-{i}"), "AccountId": parents[i % accounts]}))).collect();
-    let mut ingest = bulk(&client, &dir)
+    let settings = sfscale::bulk::IngestSettings {
+        batch_rows: 1_000,
+        max_parallel_jobs: 4,
+        poll_initial: initial,
+        poll_max: max,
+        ..Default::default()
+    };
+    let ingest = bulk(&client, &dir)
         .ingest("Contact", Operation::Insert)
-        .max_parallel_jobs(4)
-        .poll_interval(initial, max);
-    ingest = if grouped {
-        ingest
-            .settings(sfscale::bulk::IngestSettings {
-                batch_rows: 1_000,
-                ..Default::default()
-            })
-            .max_parallel_jobs(4)
-            .poll_interval(initial, max)
-    } else {
-        ingest
+        .settings(settings);
+    let ingest = match plan {
+        Plan::LockAware => ingest,
+        Plan::Naive => ingest
             .no_grouping()
             .max_rows_per_job(2_500)
-            .lock_retry_rounds(0)
+            .lock_retry_rounds(0),
+        Plan::NaiveWithRounds => ingest.no_grouping().max_rows_per_job(2_500),
     };
     let result = ingest
         .run(IngestInput::from_records(records))
@@ -379,8 +379,8 @@ async fn parent_heavy_load(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lock_aware_planning_cuts_lock_errors_and_loses_no_row() {
-    let (naive_errors, naive) = parent_heavy_load(10_000, 100, false).await;
-    let (aware_errors, aware) = parent_heavy_load(10_000, 100, true).await;
+    let (naive_errors, naive) = parent_heavy_load(10_000, 100, Plan::Naive).await;
+    let (aware_errors, aware) = parent_heavy_load(10_000, 100, Plan::LockAware).await;
     println!("UNABLE_TO_LOCK_ROW naive: {naive_errors} ({} rows failed), lock-aware: {aware_errors} (rounds {}, rows retried {})", naive.rows_failed, aware.lock_retry_rounds, aware.lock_retried_rows);
     assert_eq!(
         aware.group_by.as_deref(),
@@ -397,4 +397,23 @@ async fn lock_aware_planning_cuts_lock_errors_and_loses_no_row() {
         "lock-aware: {aware_errors} vs naive {naive_errors}"
     );
     assert_eq!((aware.rows_succeeded, aware.rows_failed), (10_000, 0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rows_that_fail_on_locks_are_retried_in_smaller_rounds_until_none_fail() {
+    let (errors, result) = parent_heavy_load(10_000, 100, Plan::NaiveWithRounds).await;
+    println!(
+        "UNABLE_TO_LOCK_ROW {errors}; rounds {}, rows retried {}, jobs {}",
+        result.lock_retry_rounds, result.lock_retried_rows, result.jobs_used
+    );
+    assert!(
+        errors > 0 && result.lock_retried_rows > 0,
+        "the first pass met lock contention"
+    );
+    assert!(
+        (1..=3).contains(&result.lock_retry_rounds),
+        "bounded rounds: {}",
+        result.lock_retry_rounds
+    );
+    assert_eq!((result.rows_succeeded, result.rows_failed), (10_000, 0));
 }

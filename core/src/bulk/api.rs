@@ -14,7 +14,7 @@ use futures::StreamExt as _;
 use crate::bulk::encode::Record;
 use crate::bulk::options::{GroupBy, IngestSettings, Operation};
 use crate::bulk::progress::{Progress, ProgressCallback};
-use crate::bulk::results::RowOutcome;
+use crate::bulk::results::{RowCallback, RowOutcome};
 use crate::client::Client;
 use crate::error::Error;
 
@@ -86,7 +86,7 @@ impl Bulk {
 #[derive(Clone, Default)]
 pub struct Hooks {
     pub(crate) progress: Option<ProgressCallback>,
-    pub(crate) on_row: Option<Arc<dyn Fn(&RowOutcome) + Send + Sync>>,
+    pub(crate) on_row: Option<RowCallback>,
     pub(crate) deadline: Option<Duration>,
 }
 

@@ -23,7 +23,6 @@
 //! live job (jsforce's 30 s poll timeout abandons jobs that are still running); the run's
 //! overall deadline is applied outside, by the runner, and leaves the journal resumable.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use crate::bulk::encode::Shapes;
@@ -31,7 +30,7 @@ use crate::bulk::journal::{ChunkCounts, ChunkRecord, ChunkState, Journal};
 use crate::bulk::options::{IngestSettings, Operation};
 use crate::bulk::plan::RunDir;
 use crate::bulk::progress::ProgressTracker;
-use crate::bulk::results::{ChunkContext, ChunkResults, ResultKind, RowError, RowOutcome};
+use crate::bulk::results::{ChunkContext, ChunkResults, ResultKind, RowCallback, RowError};
 use crate::bulk::wire::{JobInfo, ResultList, Wire};
 use crate::error::{Error, ErrorKind};
 
@@ -89,7 +88,7 @@ pub struct RunContext {
     /// Progress counters and callback.
     pub progress: ProgressTracker,
     /// Per-row outcome callback.
-    pub on_row: Option<Arc<dyn Fn(&RowOutcome) + Send + Sync>>,
+    pub on_row: Option<RowCallback>,
 }
 
 /// Errors that stop the whole run (it stays resumable) rather than one chunk.

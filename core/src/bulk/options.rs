@@ -166,20 +166,21 @@ impl IngestSettings {
     }
 
     /// The settings of lock-retry round `round` (0 = the first pass): parallelism and job size
-    /// halve each round, and the last allowed round runs one job at a time.
+    /// halve each round; the last allowed round runs one job at a time, each at most one
+    /// internal batch, so nothing it runs can contend with anything else it runs.
     pub fn for_round(&self, round: u32) -> IngestSettings {
         let mut s = self.clone();
         if round == 0 {
             return s;
         }
         let shift = round.min(16);
-        s.max_parallel_jobs = if round >= self.lock_retry_rounds {
-            1
-        } else {
-            (self.max_parallel_jobs >> shift).max(1)
-        };
+        s.max_parallel_jobs = (self.max_parallel_jobs >> shift).max(1);
         s.max_rows_per_job = (self.max_rows_per_job >> shift).max(200);
-        s.batch_rows = (self.batch_rows >> shift).max(200).min(s.batch_rows);
+        s.batch_rows = (self.batch_rows >> shift).max(200).min(self.batch_rows);
+        if round >= self.lock_retry_rounds {
+            s.max_parallel_jobs = 1;
+            s.max_rows_per_job = s.max_rows_per_job.min(self.batch_rows);
+        }
         s
     }
 }
@@ -242,6 +243,10 @@ mod tests {
         assert_eq!(s.for_round(1).max_rows_per_job, 50_000);
         assert_eq!(s.for_round(2).max_parallel_jobs, 2);
         assert_eq!(s.for_round(3).max_parallel_jobs, 1);
+        assert!(
+            s.for_round(3).max_rows_per_job <= s.batch_rows,
+            "one internal batch per job"
+        );
         assert!(s.for_round(3).batch_rows < s.batch_rows);
     }
 }

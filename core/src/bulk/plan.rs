@@ -264,6 +264,12 @@ impl StreamSink {
     }
 }
 
+/// A row held while a bucket is packed: input row number, fields, encoded length.
+type HeldRow = (u64, Vec<String>, u64);
+
+/// Rows of a chunk read back: `(input row, fields)` in upload order.
+pub type ChunkRows = Box<dyn Iterator<Item = Result<(u64, csv::StringRecord), Error>> + Send>;
+
 /// One spilled row: input row number, shape, parent key, fields.
 struct SpilledRow {
     row: u64,
@@ -514,7 +520,7 @@ impl Planner {
     }
 
     fn pack_bucket(&mut self, path: &Path) -> Result<(), Error> {
-        let mut groups: HashMap<(usize, String), Vec<(u64, Vec<String>, u64)>> = HashMap::new();
+        let mut groups: HashMap<(usize, String), Vec<HeldRow>> = HashMap::new();
         for row in read_spilled(path)? {
             let row = row?;
             let len = self.writer.encoder.encode(&row.fields)?.len() as u64;
@@ -561,11 +567,7 @@ impl Planner {
         Ok(())
     }
 
-    fn write_split_group(
-        &mut self,
-        shape: usize,
-        rows: Vec<(u64, Vec<String>, u64)>,
-    ) -> Result<(), Error> {
+    fn write_split_group(&mut self, shape: usize, rows: Vec<HeldRow>) -> Result<(), Error> {
         let caps = Caps {
             rows: self.config.group_rows,
             bytes: self.config.caps.bytes,
@@ -595,17 +597,17 @@ struct Bin {
     shape: usize,
     rows: u64,
     bytes: u64,
-    groups: Vec<(String, Vec<(u64, Vec<String>, u64)>)>,
+    groups: Vec<(String, Vec<HeldRow>)>,
 }
 
 impl Bin {
-    fn add(&mut self, parent: String, rows: Vec<(u64, Vec<String>, u64)>, bytes: u64) {
+    fn add(&mut self, parent: String, rows: Vec<HeldRow>, bytes: u64) {
         self.rows += rows.len() as u64;
         self.bytes += bytes;
         self.groups.push((parent, rows));
     }
 
-    fn with(mut self, parent: String, rows: Vec<(u64, Vec<String>, u64)>, bytes: u64) -> Bin {
+    fn with(mut self, parent: String, rows: Vec<HeldRow>, bytes: u64) -> Bin {
         self.add(parent, rows, bytes);
         self
     }
@@ -624,16 +626,7 @@ pub fn parent_key(value: &str) -> String {
 }
 
 /// Reads a chunk back: `(input row, fields)` in upload order.
-pub fn read_chunk(
-    dir: &RunDir,
-    id: u64,
-) -> Result<
-    (
-        Vec<String>,
-        impl Iterator<Item = Result<(u64, csv::StringRecord), Error>>,
-    ),
-    Error,
-> {
+pub fn read_chunk(dir: &RunDir, id: u64) -> Result<(Vec<String>, ChunkRows), Error> {
     let csv_path = dir.chunk_csv(id);
     let mut reader = csv::ReaderBuilder::new().from_reader(BufReader::new(
         File::open(&csv_path).map_err(|e| io_error("cannot open", &csv_path, e))?,
@@ -654,7 +647,7 @@ pub fn read_chunk(
             .map_err(|e| io_error("cannot read", &rows_path, e))?;
         Ok((u64::from_le_bytes(buf), rec))
     });
-    Ok((header, iter))
+    Ok((header, Box::new(iter)))
 }
 
 /// Picks the parent column from an object's describe when the caller gave none.
@@ -679,7 +672,7 @@ pub fn infer_group_by(describe: &Value, columns: &[String]) -> Option<(String, S
         };
         if best
             .as_ref()
-            .map_or(true, |b| (rank, column_index) < (b.0, b.1))
+            .is_none_or(|b| (rank, column_index) < (b.0, b.1))
         {
             best = Some((rank, column_index, column, reason));
         }

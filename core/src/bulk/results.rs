@@ -34,6 +34,9 @@ use crate::bulk::options::Operation;
 use crate::bulk::plan::{fnv1a, io_error, parent_key, read_chunk, RunDir};
 use crate::error::{codes, Error};
 
+/// A per-row outcome callback.
+pub type RowCallback = std::sync::Arc<dyn Fn(&RowOutcome) + Send + Sync>;
+
 /// Column holding the input row number (0-based) in outcome files.
 pub const ROW_COLUMN: &str = "sfscale__Row";
 
@@ -374,11 +377,7 @@ impl<'a> ChunkResults<'a> {
                 .cloned()
                 .collect(),
         };
-        if self
-            .index
-            .as_ref()
-            .map_or(true, |i| i.key_columns != wanted)
-        {
+        if self.index.as_ref().is_none_or(|i| i.key_columns != wanted) {
             let mut fresh = Index::build(self.dir, self.chunk, &wanted)?;
             if let Some(old) = &self.index {
                 let left = old.remaining();

@@ -387,7 +387,7 @@ async fn plan_input(
             rejects.add(row, &error)?;
         }
         row += 1;
-        if row % 1024 == 0 {
+        if row.is_multiple_of(1024) {
             progress.read(1024);
             tokio::task::yield_now().await;
         }
