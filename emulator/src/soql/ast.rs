@@ -119,6 +119,12 @@ pub enum Condition {
         negated: bool,
         values: Vec<Literal>,
     },
+    /// `field [NOT] IN (SELECT idField FROM …)`: a semi-join (anti-join when negated).
+    InQuery {
+        path: Path,
+        negated: bool,
+        query: Box<Query>,
+    },
     Like {
         path: Path,
         pattern: Literal,

@@ -19,6 +19,7 @@ use crate::schema::ObjectDef;
 use crate::store::{Record, Store};
 use crate::values::FieldError;
 use serde_json::Value;
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 use std::sync::Arc;
@@ -52,17 +53,30 @@ pub fn execute(
     prepared: &Prepared,
     include_deleted: bool,
 ) -> Result<QueryResult, FieldError> {
-    let schema = store.schema();
-    let object = schema.object(&prepared.object).ok_or_else(|| {
-        FieldError::new(
-            "INVALID_TYPE",
-            format!("sObject type '{}' is not supported.", prepared.object),
-            &[],
-        )
+    let object = store.schema().object(&prepared.object).ok_or_else(|| {
+        let message = format!("sObject type '{}' is not supported.", prepared.object);
+        FieldError::new("INVALID_TYPE", message, &[])
     })?;
-    let local = prepared.filter.as_ref().is_none_or(Filter::is_local);
+    let filter = match &prepared.filter {
+        Some(filter) if filter.has_semi_joins() => {
+            Some(Cow::Owned(run_semi_joins(filter, store, include_deleted)?))
+        }
+        other => other.as_ref().map(Cow::Borrowed),
+    };
+    let filter = filter.as_deref();
+    let local = filter.is_none_or(Filter::is_local);
     let count_only = prepared.shape == Shape::CountAll && local;
-    let (counted, mut rows) = collect(store, object, prepared, include_deleted, local, count_only);
+    let local_filter = filter.filter(|_| local);
+    let scan = Scan {
+        store,
+        object,
+        prepared,
+        local_filter,
+        local,
+        include_deleted,
+        count_only,
+    };
+    let (counted, mut rows) = scan.collect();
     if count_only {
         return Ok(QueryResult {
             total_size: window(counted, prepared).len(),
@@ -75,97 +89,156 @@ pub fn execute(
     if needs_parents_first {
         resolve_parents(store, &prepared.nodes, &mut rows);
     }
-    if let Some(filter) = prepared.filter.as_ref().filter(|_| !local) {
+    if let Some(filter) = filter.filter(|_| !local) {
         rows.retain(|row| filter.matches(row));
     }
-    Ok(match prepared.shape {
-        Shape::CountAll => QueryResult {
+    match prepared.shape {
+        Shape::CountAll => Ok(QueryResult {
             total_size: window(rows.len(), prepared).len(),
             rows: Vec::new(),
-        },
+        }),
         Shape::Aggregate => {
             let counts = prepared
                 .select
                 .iter()
                 .map(|&slot| rows.iter().filter(|r| !is_null(r.value(slot))).count());
-            QueryResult {
+            Ok(QueryResult {
                 total_size: 1,
                 rows: vec![Row::aggregate(counts)],
-            }
+            })
         }
         Shape::Records => {
-            if !prepared.order.is_empty() {
-                rows = sort::sorted(
-                    rows,
-                    &prepared.order,
-                    prepared
-                        .limit
-                        .map(|limit| limit.saturating_add(prepared.offset)),
-                );
-            }
-            let range = window(rows.len(), prepared);
-            rows.truncate(range.end);
-            rows.drain(..range.start);
-            if !needs_parents_first {
-                resolve_parents(store, &prepared.nodes, &mut rows);
-            }
-            attach_children(store, prepared, &mut rows, include_deleted)?;
-            QueryResult {
+            let rows = page(store, prepared, rows, !needs_parents_first, include_deleted)?;
+            Ok(QueryResult {
                 total_size: rows.len(),
                 rows,
+            })
+        }
+    }
+}
+
+/// Orders the matching rows, cuts the `OFFSET`/`LIMIT` window, and completes the rows in
+/// it: parents (unless already resolved) and subquery children.
+fn page(
+    store: &Store,
+    prepared: &Prepared,
+    mut rows: Vec<Row>,
+    resolve: bool,
+    include_deleted: bool,
+) -> Result<Vec<Row>, FieldError> {
+    if !prepared.order.is_empty() {
+        let keep = prepared
+            .limit
+            .map(|limit| limit.saturating_add(prepared.offset));
+        rows = sort::sorted(rows, &prepared.order, keep);
+    }
+    let range = window(rows.len(), prepared);
+    rows.truncate(range.end);
+    rows.drain(..range.start);
+    if resolve {
+        resolve_parents(store, &prepared.nodes, &mut rows);
+    }
+    attach_children(store, prepared, &mut rows, include_deleted)?;
+    Ok(rows)
+}
+
+/// The filter with each semi-join run and replaced by the list of ids it selected.
+fn run_semi_joins(
+    filter: &Filter,
+    store: &Store,
+    include_deleted: bool,
+) -> Result<Filter, FieldError> {
+    let all = |items: &[Filter]| -> Result<Vec<Filter>, FieldError> {
+        items
+            .iter()
+            .map(|f| run_semi_joins(f, store, include_deleted))
+            .collect()
+    };
+    Ok(match filter {
+        Filter::And(items) => Filter::And(all(items)?),
+        Filter::Or(items) => Filter::Or(all(items)?),
+        Filter::Not(inner) => Filter::Not(Box::new(run_semi_joins(inner, store, include_deleted)?)),
+        Filter::InQuery {
+            slot,
+            negated,
+            query,
+        } => {
+            let column = query.select[0];
+            let ids = execute(store, query, include_deleted)?
+                .rows
+                .iter()
+                .filter_map(|row| row.value(column)?.as_str().map(str::to_string))
+                .collect();
+            Filter::In {
+                slot: *slot,
+                negated: *negated,
+                members: Members::Exact(ids),
+                with_null: false,
             }
         }
+        other => other.clone(),
     })
 }
 
-/// Reads the queried object's records in creation order, applying a local filter on the
-/// way: the count of matches and, unless `count_only`, their rows. A filter pinned to ids
-/// (`Id = …`, `Id IN (…)`) reads just those records instead of scanning the table.
-fn collect(
-    store: &Store,
-    object: &ObjectDef,
-    prepared: &Prepared,
-    include_deleted: bool,
+/// One pass over the queried table.
+struct Scan<'a> {
+    store: &'a Store,
+    object: &'a ObjectDef,
+    prepared: &'a Prepared,
+    /// The filter, when it reads only the record's own fields (applied during the pass).
+    local_filter: Option<&'a Filter>,
+    /// Whether the whole filter is applied during the pass (none is left for later).
     local: bool,
+    include_deleted: bool,
     count_only: bool,
-) -> (usize, Vec<Row>) {
-    let unordered_records = prepared.shape == Shape::Records && prepared.order.is_empty() && local;
-    let stop_after = prepared
-        .limit
-        .filter(|_| unordered_records)
-        .map(|limit| limit + prepared.offset);
-    let fields = &prepared.nodes[0].fields;
-    let filter = prepared.filter.as_ref().filter(|_| local);
-    let mut rows = Vec::new();
-    let mut counted = 0;
-    let mut visit = |record: &Record| {
-        if filter.is_some_and(|f| !f.matches(&RecordSource { record, fields })) {
-            return true;
-        }
-        counted += 1;
-        if !count_only {
-            rows.push(Row::new(
-                fields.iter().map(|&i| record.values[i].clone()).collect(),
-            ));
-        }
-        stop_after.is_none_or(|n| counted < n)
-    };
-    match prepared.filter.as_ref().and_then(Filter::pinned_ids) {
-        Some(mut ids) => {
-            ids.sort_unstable();
-            ids.dedup();
-            let records = ids
-                .into_iter()
-                .filter_map(|id| store.get(object, id, include_deleted));
-            for record in records {
-                if !visit(&record) {
-                    break;
+}
+
+impl Scan<'_> {
+    /// Reads the records in creation order, applying the local filter on the way: the
+    /// count of matches and, unless `count_only`, their rows. A filter pinned to ids
+    /// (`Id = …`, `Id IN (…)`) reads just those records instead of the whole table.
+    fn collect(&self) -> (usize, Vec<Row>) {
+        let (prepared, filter, count_only) = (self.prepared, self.local_filter, self.count_only);
+        let unordered_records =
+            prepared.shape == Shape::Records && prepared.order.is_empty() && self.local;
+        let stop_after = prepared
+            .limit
+            .filter(|_| unordered_records)
+            .map(|limit| limit + prepared.offset);
+        let fields = &prepared.nodes[0].fields;
+        let mut rows = Vec::new();
+        let mut counted = 0;
+        let mut visit = |record: &Record| {
+            if filter.is_some_and(|f| !f.matches(&RecordSource { record, fields })) {
+                return true;
+            }
+            counted += 1;
+            if !count_only {
+                rows.push(Row::new(
+                    fields.iter().map(|&i| record.values[i].clone()).collect(),
+                ));
+            }
+            stop_after.is_none_or(|n| counted < n)
+        };
+        match filter.and_then(Filter::pinned_ids) {
+            Some(mut ids) => {
+                ids.sort_unstable();
+                ids.dedup();
+                let records = ids
+                    .into_iter()
+                    .filter_map(|id| self.store.get(self.object, id, self.include_deleted));
+                for record in records {
+                    if !visit(&record) {
+                        break;
+                    }
                 }
             }
+            None => self
+                .store
+                .scan(self.object, self.include_deleted, &mut visit),
         }
-        None => store.scan(object, include_deleted, &mut visit),
+        (counted, rows)
     }
-    (counted, rows)
 }
 
 /// Runs each subquery once for all `rows` (their ids pin the child's lookup) and gives
@@ -688,6 +761,14 @@ mod tests {
             first_column(&org, "SELECT Name FROM Account WHERE Parent.Name = 'Acme'"),
             ["Globex"]
         );
+        assert_eq!(
+            first_column(
+                &org,
+                "SELECT LastName FROM Contact WHERE Account.Name = 'Globex' LIMIT 1"
+            ),
+            ["Jones"],
+            "a LIMIT must not stop the scan before a parent filter has run"
+        );
         let (prepared, result) = run(
             &org,
             "SELECT Account.Owner.Email FROM Contact WHERE Account.Id != null",
@@ -749,6 +830,34 @@ mod tests {
             ["Acme", "", ""]
         );
         let _ = (&org.smith, &org.jones, &org.brown, &org.ada);
+    }
+
+    #[test]
+    fn semi_joins_and_anti_joins_select_by_the_ids_of_another_query() {
+        let org = fixture::org();
+        let with_contacts = "SELECT Name FROM Account WHERE Id IN (SELECT AccountId FROM Contact)";
+        assert_eq!(first_column(&org, with_contacts), ["Acme", "Globex"]);
+        let without = "SELECT Name FROM Account WHERE Id NOT IN (SELECT AccountId FROM Contact WHERE LastName != 'Jones') AND Name != 'initech'";
+        assert_eq!(first_column(&org, without), ["Globex", "O'Brien & Sons"]);
+        let parents = "SELECT LastName FROM Contact WHERE AccountId IN (SELECT Id FROM Account WHERE Industry = 'Retail')";
+        assert_eq!(first_column(&org, parents), ["Jones"]);
+        let nested = "SELECT LastName FROM Contact WHERE AccountId IN (SELECT ParentId FROM Account WHERE Id IN (SELECT AccountId FROM Contact WHERE LastName = 'Jones'))";
+        assert_eq!(first_column(&org, nested), ["Smith"]);
+        let e = error(
+            &org,
+            "SELECT Id FROM Account WHERE Id IN (SELECT Name FROM Contact)",
+        );
+        assert!(
+            e.message
+                .ends_with("must select exactly one Id or reference field"),
+            "{}",
+            e.message
+        );
+        let e = error(
+            &org,
+            "SELECT Id FROM Account WHERE Name IN (SELECT AccountId FROM Contact)",
+        );
+        assert_eq!(e.code, "MALFORMED_QUERY");
     }
 
     #[test]

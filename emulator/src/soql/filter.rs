@@ -12,7 +12,7 @@ use super::ast::{Condition, Literal, LiteralKind, Op, Path};
 use super::dates;
 use super::errors;
 use super::lexer;
-use super::plan::{Resolver, Slot};
+use super::plan::{Prepared, Resolver, Slot};
 use crate::ids;
 use crate::schema::FieldType;
 use crate::values::{self, FieldError};
@@ -51,6 +51,13 @@ pub enum Filter {
     Like {
         slot: Slot,
         pattern: Vec<LikeToken>,
+    },
+    /// A semi-join (`field IN (SELECT …)`); execution replaces it by the `In` of the ids
+    /// its query returns before any row is matched.
+    InQuery {
+        slot: Slot,
+        negated: bool,
+        query: Box<Prepared>,
     },
 }
 
@@ -168,6 +175,30 @@ pub fn compile(
                 negated: *negated,
                 members: Members::from_operands(operands),
                 with_null,
+            }
+        }
+        Condition::InQuery {
+            path,
+            negated,
+            query,
+        } => {
+            let slot = resolver.slot(path)?;
+            if !matches!(slot.field_type, FieldType::Id | FieldType::Reference) {
+                let message = format!(
+                    "Semi join sub-selects are only allowed on Id or reference fields: {}",
+                    path.text()
+                );
+                return Err(errors::at(
+                    resolver.soql,
+                    path.at,
+                    errors::MALFORMED_QUERY,
+                    &message,
+                ));
+            }
+            Filter::InQuery {
+                slot,
+                negated: *negated,
+                query: Box::new(resolver.semi_join(query)?),
             }
         }
         Condition::Like { path, pattern } => {
@@ -403,7 +434,18 @@ impl Filter {
             Filter::Null { slot, .. }
             | Filter::Compare { slot, .. }
             | Filter::In { slot, .. }
-            | Filter::Like { slot, .. } => slot.node == 0,
+            | Filter::Like { slot, .. }
+            | Filter::InQuery { slot, .. } => slot.node == 0,
+        }
+    }
+
+    /// Whether the filter holds a semi-join (to run before matching rows).
+    pub fn has_semi_joins(&self) -> bool {
+        match self {
+            Filter::And(items) | Filter::Or(items) => items.iter().any(Filter::has_semi_joins),
+            Filter::Not(inner) => inner.has_semi_joins(),
+            Filter::InQuery { .. } => true,
+            _ => false,
         }
     }
 
@@ -449,6 +491,10 @@ impl Filter {
                     value => value.is_some_and(|v| members.contains(v)),
                 };
                 found != *negated
+            }
+            Filter::InQuery { .. } => {
+                debug_assert!(false, "semi-joins are run before rows are matched");
+                false
             }
             Filter::Like { slot, pattern } => match row.value(*slot) {
                 Some(Value::String(text)) if !text.is_empty() => like_text(pattern, text),

@@ -1,16 +1,20 @@
 //! SOQL for the emulator: the subset integrations use, with Salesforce's results and errors.
 //!
 //! REST `query`/`queryAll` and Bulk 2.0 query jobs both run SOQL through this module, so
-//! they agree on what a query means and on how it fails. Supported: field lists with
-//! parent fields to any depth (`Account.Owner.Email`), `FIELDS(ALL|STANDARD|CUSTOM)`,
-//! `COUNT()` and `COUNT(field)`, `WHERE` with `= != <> < <= > >=`, `LIKE`,
-//! `IN`/`NOT IN`, `AND`/`OR`/`NOT` and
-//! parentheses, `NULL`, booleans, numbers, escaped strings, date and datetime literals and
-//! relative dates (`TODAY`, `LAST_N_DAYS:n` …), `ORDER BY` with `ASC`/`DESC` and
-//! `NULLS FIRST|LAST`, `LIMIT`, `OFFSET` (≤ 2000), `WITH SECURITY_ENFORCED` and `FOR VIEW`
-//! (accepted, no effect), and parent-to-child subqueries (`(SELECT … FROM Contacts)`,
-//! one level, REST only). `GROUP BY`, semi-joins, `TYPEOF` and other functions are
-//! rejected with a `MALFORMED_QUERY` that says the emulator lacks them.
+//! they agree on what a query means and on how it fails. Supported:
+//!
+//! - field lists with parent fields to any depth (`Account.Owner.Email`),
+//!   `FIELDS(ALL|STANDARD|CUSTOM)`, `COUNT()` and `COUNT(field)`;
+//! - parent-to-child subqueries (`(SELECT … FROM Contacts)`, one level, REST only);
+//! - `WHERE` with `= != <> < <= > >=`, `LIKE`, `IN`/`NOT IN` (lists or semi-/anti-join
+//!   subqueries such as `Id IN (SELECT AccountId FROM Contact)`), `AND`/`OR`/`NOT` and
+//!   parentheses, `NULL`, booleans, numbers, escaped strings, date and datetime literals
+//!   and relative dates (`TODAY`, `LAST_N_DAYS:n` …);
+//! - `ORDER BY` with `ASC`/`DESC` and `NULLS FIRST|LAST`, `LIMIT`, `OFFSET` (≤ 2000);
+//! - `WITH SECURITY_ENFORCED` and `FOR VIEW` (accepted, no effect).
+//!
+//! `GROUP BY`, `TYPEOF` and functions other than `COUNT` and `FIELDS` are rejected with a
+//! `MALFORMED_QUERY` that says the emulator lacks them.
 //!
 //! Errors are [`FieldError`]s with Salesforce's codes (`MALFORMED_QUERY`, `INVALID_FIELD`,
 //! `INVALID_TYPE`, `NUMBER_OUTSIDE_VALID_RANGE`, `INVALID_QUERY_FILTER_OPERATOR`) and

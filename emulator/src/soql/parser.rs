@@ -466,18 +466,21 @@ impl Parser<'_> {
             let value = self.literal()?;
             return Ok(Condition::Compare { path, op, value });
         }
-        if token.is_keyword("NOT") && self.peek_at(1).is_keyword("IN") {
-            self.pos += 2;
+        let negated = token.is_keyword("NOT") && self.peek_at(1).is_keyword("IN");
+        if negated || token.is_keyword("IN") {
+            self.pos += if negated { 2 } else { 1 };
+            self.expect_symbol("(")?;
+            if self.peek().is_keyword("SELECT") {
+                let query = Box::new(self.semi_join()?);
+                return Ok(Condition::InQuery {
+                    path,
+                    negated,
+                    query,
+                });
+            }
             return Ok(Condition::In {
                 path,
-                negated: true,
-                values: self.literal_list()?,
-            });
-        }
-        if self.eat_keyword("IN") {
-            return Ok(Condition::In {
-                path,
-                negated: false,
+                negated,
                 values: self.literal_list()?,
             });
         }
@@ -491,11 +494,28 @@ impl Parser<'_> {
         Err(self.unexpected())
     }
 
-    fn literal_list(&mut self) -> Result<Vec<Literal>, FieldError> {
-        self.expect_symbol("(")?;
-        if self.peek().is_keyword("SELECT") {
-            return Err(self.unsupported(self.peek().at, "A semi-join subquery"));
+    /// `SELECT … )` after `IN (`: a semi-join (or anti-join) subquery. It counts as one
+    /// level of nesting, since its condition may hold further semi-joins.
+    fn semi_join(&mut self) -> Result<Query, FieldError> {
+        if self.depth == MAX_CONDITION_DEPTH {
+            let message = format!("conditions may nest at most {MAX_CONDITION_DEPTH} deep");
+            return Err(errors::at(
+                self.soql,
+                self.peek().at,
+                errors::MALFORMED_QUERY,
+                &message,
+            ));
         }
+        self.depth += 1;
+        let query = self.query_body(true);
+        self.depth -= 1;
+        let query = query?;
+        self.expect_symbol(")")?;
+        Ok(query)
+    }
+
+    /// The literals of `IN (…)`, after its opening parenthesis.
+    fn literal_list(&mut self) -> Result<Vec<Literal>, FieldError> {
         let mut values = vec![self.literal()?];
         while self.eat_symbol(",") {
             values.push(self.literal()?);
@@ -732,6 +752,24 @@ mod tests {
     }
 
     #[test]
+    fn semi_joins_parse_as_nested_queries() {
+        let q = parse("SELECT Id FROM Account WHERE Id NOT IN (SELECT AccountId FROM Contact WHERE Email = null) AND Name != null").unwrap();
+        let Some(Condition::And(items)) = q.condition else {
+            panic!("{:?}", q.condition)
+        };
+        let Condition::InQuery { negated, query, .. } = &items[0] else {
+            panic!("{:?}", items[0])
+        };
+        assert!(*negated);
+        assert_eq!(query.object, "Contact");
+        assert!(
+            error("SELECT Id FROM Account WHERE Id IN (SELECT AccountId FROM Contact")
+                .message
+                .ends_with("unexpected token: '<EOF>'")
+        );
+    }
+
+    #[test]
     fn fields_function_groups() {
         let q = parse("SELECT fields(standard), Account.Name FROM Contact").unwrap();
         assert_eq!(
@@ -797,8 +835,8 @@ mod tests {
             ),
             ("SELECT MAX(AnnualRevenue) FROM Account", "MAX()"),
             (
-                "SELECT Id FROM Account WHERE Id IN (SELECT AccountId FROM Contact)",
-                "semi-join",
+                "SELECT Id FROM Account WHERE Id IN (SELECT AccountId FROM Contact GROUP BY AccountId)",
+                "GROUP",
             ),
         ] {
             let e = error(soql);

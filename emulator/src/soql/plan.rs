@@ -330,6 +330,24 @@ impl<'a> Resolver<'a> {
         Ok(list)
     }
 
+    /// Resolves the query of a semi-join: it must select exactly one id or reference field.
+    pub fn semi_join(&self, query: &Query) -> Result<Prepared, FieldError> {
+        let prepared = resolve(self.schema, self.soql, query, self.today)?;
+        let one_id = prepared.shape == Shape::Records
+            && prepared.subqueries.is_empty()
+            && matches!(prepared.select.as_slice(), [slot] if matches!(slot.field_type, FieldType::Id | FieldType::Reference));
+        if !one_id {
+            let message = "A semi join subquery must select exactly one Id or reference field";
+            return Err(errors::at(
+                self.soql,
+                query.object_at,
+                errors::MALFORMED_QUERY,
+                message,
+            ));
+        }
+        Ok(prepared)
+    }
+
     /// Resolves `(SELECT … FROM <child relationship> …)` against the queried object.
     fn subquery(&self, query: &Query) -> Result<Subquery, FieldError> {
         let parent = self.object(0);
