@@ -167,6 +167,9 @@ impl Parser<'_> {
         let select = self.select_list(nested)?;
         self.expect_keyword("FROM")?;
         let (object, object_at) = self.object_name()?;
+        if self.peek().is_keyword("USING") {
+            return Err(self.unsupported(self.peek().at, "USING SCOPE"));
+        }
         let condition = if self.eat_keyword("WHERE") {
             Some(self.condition()?)
         } else {
@@ -834,6 +837,7 @@ mod tests {
                 "GROUP",
             ),
             ("SELECT MAX(AnnualRevenue) FROM Account", "MAX()"),
+            ("SELECT Id FROM Account USING SCOPE mine", "USING SCOPE"),
             (
                 "SELECT Id FROM Account WHERE Id IN (SELECT AccountId FROM Contact GROUP BY AccountId)",
                 "GROUP",
