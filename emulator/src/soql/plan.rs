@@ -6,7 +6,8 @@
 //! parent object and the lookup column that reaches it. Each node lists the few field
 //! positions the query needs from its records (the `Id` first, for `attributes.url`), so
 //! evaluation copies only those values instead of whole records. A field reference is a
-//! [`Slot`]: (node, column in that node's list).
+//! [`Slot`]: (node, column in that node's list). Parent-to-child subqueries and semi-joins
+//! are resolved into [`Prepared`] queries of their own, run by the evaluator.
 //!
 //! All name errors are found here, before any data is read, in the order Salesforce
 //! reports them: the object, then the select list, the filter and the ordering.
