@@ -9,7 +9,9 @@
 //! only when the filter or the ordering needs them, otherwise just for the returned window.
 //!
 //! Without `ORDER BY`, rows keep creation order and the scan stops once `OFFSET + LIMIT`
-//! rows are found; ordering is done by [`super::sort`].
+//! rows are found; ordering is done by [`super::sort`]. Semi-joins run once, before the
+//! scan, and become id lists; an `Id` pinned by the filter turns the scan into lookups.
+//! Each parent-to-child subquery runs once for all the returned rows, grouped by parent.
 
 use super::filter::{is_null, Filter, Members, Source};
 use super::output::Row;
