@@ -79,6 +79,12 @@ fn summary(object: &ObjectDef, version: &str) -> Value {
         "customSetting": false,
         "deprecatedAndHidden": false,
         "mruEnabled": true,
+        "deepCloneable": false,
+        "hasSubtypes": false,
+        "isInterface": false,
+        "isSubtype": false,
+        "associateEntityType": null,
+        "associateParentEntity": null,
         "urls": urls(object, version),
     })
 }
@@ -116,6 +122,17 @@ pub fn full(org: &Org, call: &Call, type_name: &str) -> Result<Reply, ApiError> 
         body["recordTypeInfos"] = json!([master_record_type(object, &call.version)]);
         body["namedLayoutInfos"] = json!([]);
         body["supportedScopes"] = json!([{"label": "All", "name": "everything"}]);
+        for flag in [
+            "compactLayoutable",
+            "listviewable",
+            "lookupLayoutable",
+            "searchLayoutable",
+        ] {
+            body[flag] = json!(true);
+        }
+        body["actionOverrides"] = json!([]);
+        body["networkScopeFieldName"] = Value::Null;
+        body["sobjectDescribeOption"] = json!("FULL");
         Reply::ok(body)
     }))
 }
