@@ -449,3 +449,34 @@ async fn revoke_ends_access_tokens_and_refresh_tokens() {
         .await;
     assert_oauth_error(&renewed, "invalid_grant", "expired access/refresh token");
 }
+
+#[tokio::test]
+async fn the_identity_url_describes_the_user_and_is_not_counted() {
+    let emu = Emu::start().await;
+    let grant = emu.grant(&password_form()).await;
+    let token = grant.body["access_token"].as_str().unwrap();
+    let id_url = grant.body["id"].as_str().unwrap();
+    let identity = emu.send(emu.http.get(id_url).bearer_auth(token)).await;
+    assert_eq!(identity.status, 200, "{:?}", identity.body);
+    assert_eq!(identity.body["id"], id_url);
+    assert_eq!(identity.body["username"], DEFAULT_USERNAME);
+    assert_eq!(identity.body["organization_id"], emu.emulator.org().org_id);
+    assert_eq!(
+        identity.body["urls"]["rest"],
+        format!("{}/services/data/v{{version}}/", emu.emulator.url())
+    );
+    let by_query = emu
+        .send(emu.http.get(id_url).query(&[("oauth_token", token)]))
+        .await;
+    assert_eq!(by_query.status, 200);
+
+    let no_token = emu.send(emu.http.get(id_url)).await;
+    assert_eq!(
+        (no_token.status, no_token.body.clone()),
+        (403, json!("Bad_OAuth_Token"))
+    );
+    let other_user = id_url.replace(&emu.emulator.org().user_id, "005000000000000AAA");
+    let wrong = emu.send(emu.http.get(other_user).bearer_auth(token)).await;
+    assert_eq!((wrong.status, wrong.body.clone()), (404, json!("Bad_Id")));
+    assert_eq!(emu.stats().await["api_requests"], 0);
+}

@@ -6,6 +6,7 @@
 //! from a 401 as they would against a real org. Token calls are not counted against the
 //! daily allocation; each successful grant is counted in `token_grants` by type.
 
+use super::identity::identity;
 use super::jwt::{self, AssertionError, Claims};
 use crate::config::OrgConfig;
 use crate::error::ERROR_CODE_HEADER;
@@ -13,7 +14,7 @@ use crate::state::AppState;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -33,7 +34,7 @@ const LOGIN_AUDIENCES: [&str; 2] = [
     "https://test.salesforce.com",
 ];
 
-/// The token and revoke routes.
+/// The token, revoke and identity routes.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/services/oauth2/token", post(token))
@@ -41,6 +42,7 @@ pub fn router() -> Router<AppState> {
             "/services/oauth2/revoke",
             post(revoke_form).get(revoke_query),
         )
+        .route("/id/{org}/{user}", get(identity).post(identity))
 }
 
 /// An OAuth error body `{"error", "error_description"}` with status 400.

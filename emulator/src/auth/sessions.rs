@@ -11,6 +11,7 @@
 //! without a background task.
 
 use crate::config::OrgConfig;
+use axum::http::{header, HeaderMap};
 use parking_lot::RwLock;
 use rand::distr::{Alphanumeric, SampleString};
 use rsa::RsaPublicKey;
@@ -36,6 +37,14 @@ struct Table {
     access: HashMap<String, Session>,
     refresh: HashSet<Arc<str>>,
     sweep_at: usize,
+}
+
+/// The bearer token of a request (`Bearer` or the legacy `OAuth` scheme).
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    (scheme.eq_ignore_ascii_case("bearer") || scheme.eq_ignore_ascii_case("oauth"))
+        .then(|| token.trim())
 }
 
 /// Every token the org has issued, and the key that verifies JWT assertions.
@@ -161,6 +170,17 @@ mod tests {
         assert!(sessions.revoke(&token));
         assert!(!sessions.is_valid(&token));
         assert!(!sessions.revoke(&token));
+    }
+
+    #[test]
+    fn bearer_tokens_are_read_from_either_scheme() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::AUTHORIZATION, "Bearer abc".parse().unwrap());
+        assert_eq!(bearer(&headers), Some("abc"));
+        headers.insert(header::AUTHORIZATION, "OAuth xyz".parse().unwrap());
+        assert_eq!(bearer(&headers), Some("xyz"));
+        headers.insert(header::AUTHORIZATION, "Basic xyz".parse().unwrap());
+        assert_eq!(bearer(&headers), None);
     }
 
     #[test]

@@ -18,7 +18,7 @@
 //! version list and `/__emulator/*` pass straight through.
 
 use super::Family;
-use crate::auth::oauth_error_response;
+use crate::auth::{bearer, oauth_error_response};
 use crate::config::{Latency, RouteLatency};
 use crate::error::{ApiError, ERROR_CODE_HEADER};
 use crate::faults::Effect;
@@ -119,14 +119,6 @@ fn version_served(segment: &str) -> bool {
     parse_version(segment)
         .and_then(|v| v.split('.').next()?.parse::<u32>().ok())
         .is_some_and(|major| (MIN_VERSION..=MAX_VERSION).contains(&major))
-}
-
-/// The bearer token of a request (`Bearer` or the legacy `OAuth` scheme).
-fn bearer(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    (scheme.eq_ignore_ascii_case("bearer") || scheme.eq_ignore_ascii_case("oauth"))
-        .then(|| token.trim())
 }
 
 /// The axum middleware.
@@ -427,16 +419,5 @@ mod tests {
         assert!(matches!(area("/services/data/"), Area::Open));
         assert!(matches!(area("/services/oauth2/token"), Area::Token));
         assert!(matches!(area("/__emulator/stats"), Area::Control));
-    }
-
-    #[test]
-    fn bearer_tokens_are_read_from_either_scheme() {
-        let mut headers = HeaderMap::new();
-        headers.insert(header::AUTHORIZATION, "Bearer abc".parse().unwrap());
-        assert_eq!(bearer(&headers), Some("abc"));
-        headers.insert(header::AUTHORIZATION, "OAuth xyz".parse().unwrap());
-        assert_eq!(bearer(&headers), Some("xyz"));
-        headers.insert(header::AUTHORIZATION, "Basic xyz".parse().unwrap());
-        assert_eq!(bearer(&headers), None);
     }
 }
