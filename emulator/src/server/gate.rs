@@ -15,7 +15,7 @@
 //!    as long-running until it ends.
 //!
 //! The token endpoint gets in-flight tracking, faults and latency but no counting. The
-//! version list and `/__emulator/*` pass straight through.
+//! version list, the identity URL and `/__emulator/*` pass straight through.
 
 use super::Family;
 use crate::auth::{bearer, oauth_error_response};
@@ -34,8 +34,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
-/// Oldest and newest API versions served (Winter '11 to Spring '26).
+/// Oldest API version served (20.0, Winter '11).
 pub const MIN_VERSION: u32 = 20;
+/// Newest API version served (66.0, Spring '26).
 pub const MAX_VERSION: u32 = 66;
 /// How long a `timeout` fault holds a call before dropping it (clients give up sooner).
 const TIMEOUT_HOLD: Duration = Duration::from_secs(120);
