@@ -34,7 +34,9 @@ export SFSCALE_EMULATOR_BIN="$CARGO_TARGET_DIR/debug/sfscale-emulator"
 
 step "Python binding: pip install ./bindings-python, ruff, stubtest, pytest, examples"
 "$venv/bin/pip" install -q --disable-pip-version-check -r bindings-python/tests/requirements.txt
-"$venv/bin/pip" install -q --disable-pip-version-check --force-reinstall --no-deps ./bindings-python
+# A dev-profile wheel: it shares the debug artifacts cargo just built (users get release).
+MATURIN_PEP517_ARGS="--profile dev" \
+  "$venv/bin/pip" install -q --disable-pip-version-check --force-reinstall --no-deps ./bindings-python
 "$venv/bin/ruff" check bindings-python examples/python benches/python
 "$venv/bin/ruff" format --check bindings-python examples/python benches/python
 (cd bindings-python && "$venv/bin/python" -m mypy.stubtest sfscale)
