@@ -788,3 +788,54 @@ async fn an_oversized_body_is_refused_with_an_error_list() {
     );
     assert_eq!(org.count("Account"), 0);
 }
+
+#[tokio::test]
+async fn updated_and_deleted_list_the_changes_in_a_window() {
+    let org = Org::start().await;
+    let kept = org.account("Kept").await;
+    let gone = org.account("Gone").await;
+    assert_eq!(
+        org.delete(&format!("/sobjects/Account/{gone}"))
+            .await
+            .status,
+        204
+    );
+    let now = chrono::Utc::now();
+    let iso = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M:%S+00:00").to_string();
+    let window = |resource: &str, start, end| {
+        org.send(
+            org.request(Method::GET, &format!("/sobjects/Account/{resource}"))
+                .query(&[("start", iso(start)), ("end", iso(end))]),
+        )
+    };
+    let hour = chrono::TimeDelta::hours(1);
+    let updated = window("updated", now - hour, now + hour).await;
+    assert_eq!(
+        (updated.status, &updated.body["ids"]),
+        (200, &json!([kept]))
+    );
+    let covered = updated.body["latestDateCovered"].as_str().unwrap();
+    assert!(
+        covered.ends_with(":00.000+0000"),
+        "rounded down to the minute: {covered}"
+    );
+    let deleted = window("deleted", now - hour, now + hour).await;
+    assert_eq!(deleted.body["deletedRecords"][0]["id"], json!(gone));
+    assert!(deleted.body["deletedRecords"][0]["deletedDate"]
+        .as_str()
+        .unwrap()
+        .ends_with("+0000"));
+    assert!(deleted.body["earliestDateAvailable"].is_string());
+    let later = window("updated", now + hour, now + hour * 2).await;
+    assert_eq!(later.body["ids"], json!([]));
+    let backwards = window("deleted", now, now - hour).await;
+    assert_eq!(
+        (backwards.status, backwards.error_code()),
+        (400, "INVALID_REPLICATION_DATE")
+    );
+    let missing = org.get("/sobjects/Account/updated").await;
+    assert_eq!(
+        (missing.status, missing.error_code()),
+        (400, "MISSING_ARGUMENT")
+    );
+}

@@ -8,7 +8,7 @@
 
 use super::call::{Call, Reply};
 use super::txn::Txn;
-use super::{collections, composite, describe, query, sobjects};
+use super::{collections, composite, describe, query, replication, sobjects};
 use crate::error::ApiError;
 use axum::http::{Method, StatusCode};
 
@@ -34,6 +34,8 @@ pub async fn resource(txn: &mut Txn<'_>, call: &Call) -> Result<Reply, ApiError>
         (["sobjects", t], &Method::GET) => describe::basic(org, call, t),
         (["sobjects", t], &Method::POST) => sobjects::create(txn, call, t).await,
         (["sobjects", t, "describe"], &Method::GET) => describe::full(org, call, t),
+        (["sobjects", t, "updated"], &Method::GET) => replication::updated(org, call, t),
+        (["sobjects", t, "deleted"], &Method::GET) => replication::deleted(org, call, t),
         (["sobjects", t, id], &Method::GET) => sobjects::retrieve(org, call, t, id),
         (["sobjects", t, id], &Method::PATCH) => sobjects::update(txn, call, t, id).await,
         (["sobjects", t, id], &Method::DELETE) => sobjects::delete(txn, t, id).await,
@@ -71,7 +73,7 @@ fn allowed_methods(path: &[&str]) -> Option<&'static str> {
         ["query" | "queryAll"]
         | ["query" | "queryAll", _]
         | ["sobjects"]
-        | ["sobjects", _, "describe"] => "HEAD,GET",
+        | ["sobjects", _, "describe" | "updated" | "deleted"] => "HEAD,GET",
         ["sobjects", _] => "HEAD,GET,POST",
         ["sobjects", _, _] | ["sobjects", _, _, _] => "HEAD,GET,PATCH,DELETE",
         ["composite"] | ["composite", "batch"] => "POST",

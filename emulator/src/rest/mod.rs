@@ -11,7 +11,7 @@
 //!
 //! Files: `call.rs` (Call, Reply), `dispatch.rs` (route table), `txn.rs` (locks,
 //! processing time, rollback), `query.rs` + `cursors.rs`, `sobjects.rs`, `describe.rs`,
-//! `collections.rs`, `composite.rs`.
+//! `replication.rs` (updated/deleted), `collections.rs`, `composite.rs`.
 //!
 //! To add an endpoint:
 //! 1. write its handler in the file of its resource, taking `&Org` (reads) or
@@ -28,6 +28,7 @@ mod cursors;
 mod describe;
 mod dispatch;
 mod query;
+mod replication;
 mod sobjects;
 mod txn;
 
