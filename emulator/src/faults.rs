@@ -96,7 +96,9 @@ impl Effect {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("fault rule {index}: {problem}")]
 pub struct FaultError {
+    /// Position of the rule in the list, from 0.
     pub index: usize,
+    /// What is wrong with it.
     pub problem: String,
 }
 

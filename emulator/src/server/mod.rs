@@ -37,7 +37,9 @@ pub enum StartError {
     /// The address could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
+        /// The `host:port` asked for.
         addr: String,
+        /// Why binding failed.
         source: std::io::Error,
     },
     /// TLS was asked for and could not be set up.
