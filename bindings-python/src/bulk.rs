@@ -69,7 +69,11 @@ fn options(kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<IngestOptions> {
             "poll_interval" => o.poll_interval = Some(value.extract()?),
             "deadline" => o.deadline = Some(value.extract()?),
             "progress" => o.progress = Some(value.unbind()),
-            other => return Err(PyTypeError::new_err(format!("ingest() got an unexpected keyword argument '{other}'"))),
+            other => {
+                return Err(PyTypeError::new_err(format!(
+                    "ingest() got an unexpected keyword argument '{other}'"
+                )))
+            }
         }
     }
     Ok(o)
@@ -101,7 +105,9 @@ fn configure(
         b = b.external_id(field);
     }
     match o.group_by.as_ref().map(|g| g.bind(py)) {
-        Some(g) if g.is_instance_of::<pyo3::types::PyBool>() && !g.is_truthy()? => b = b.no_grouping(),
+        Some(g) if g.is_instance_of::<pyo3::types::PyBool>() && !g.is_truthy()? => {
+            b = b.no_grouping()
+        }
         Some(g) if !g.is_none() => b = b.group_by(&g.extract::<String>()?),
         _ => {}
     }
@@ -121,7 +127,10 @@ fn configure(
         b = b.lock_retry_rounds(n);
     }
     if let Some((first, max)) = o.poll_interval {
-        b = b.poll_interval(seconds("poll_interval", first)?, seconds("poll_interval", max)?);
+        b = b.poll_interval(
+            seconds("poll_interval", first)?,
+            seconds("poll_interval", max)?,
+        );
     }
     if let Some(d) = o.deadline {
         b = b.deadline(seconds("deadline", d)?);
@@ -143,15 +152,28 @@ fn input(records: &Bound<'_, PyAny>) -> PyResult<(IngestInput, Failure)> {
         return Ok((IngestInput::csv_file(path), failure));
     }
     let (rows, columns) = if records.hasattr("itertuples")? && records.hasattr("columns")? {
-        let columns = records.getattr("columns")?.call_method0("tolist")?.extract::<Vec<String>>()?;
+        let columns = records
+            .getattr("columns")?
+            .call_method0("tolist")?
+            .extract::<Vec<String>>()?;
         let kwargs = PyDict::new(records.py());
         kwargs.set_item("index", false)?;
         kwargs.set_item("name", records.py().None())?;
-        (records.call_method("itertuples", (), Some(&kwargs))?.try_iter()?, Some(columns))
+        (
+            records
+                .call_method("itertuples", (), Some(&kwargs))?
+                .try_iter()?,
+            Some(columns),
+        )
     } else {
         (records.try_iter()?, None)
     };
-    let source = Rows { iter: rows.unbind(), columns, next_row: 0, failure: Arc::clone(&failure) };
+    let source = Rows {
+        iter: rows.unbind(),
+        columns,
+        next_row: 0,
+        failure: Arc::clone(&failure),
+    };
     Ok((IngestInput::records(source.into_stream()), failure))
 }
 
@@ -173,8 +195,11 @@ impl Rows {
                 Ok(batch) if batch.is_empty() => None,
                 Ok(batch) => Some((stream::iter(batch.into_iter().map(Ok)).boxed(), Some(rows))),
                 Err(err) => {
-                    let error = Error::invalid_input(format!("the records input failed at row {}", rows.next_row))
-                        .with_row(rows.next_row as u64);
+                    let error = Error::invalid_input(format!(
+                        "the records input failed at row {}",
+                        rows.next_row
+                    ))
+                    .with_row(rows.next_row as u64);
                     *rows.failure.lock() = Some(err);
                     Some((stream::iter([Err(error)]).boxed(), None))
                 }
@@ -202,7 +227,16 @@ impl Rows {
 fn tuple_record(values: &Bound<'_, PyTuple>, columns: &[String], row: usize) -> PyResult<Record> {
     let mut out = Map::with_capacity(columns.len());
     for (field, value) in columns.iter().zip(values.iter()) {
-        out.insert(field.clone(), to_json(&value, At { field, row: Some(row) })?);
+        out.insert(
+            field.clone(),
+            to_json(
+                &value,
+                At {
+                    field,
+                    row: Some(row),
+                },
+            )?,
+        );
     }
     Ok(out)
 }
@@ -222,7 +256,12 @@ fn ingest_call(
     Ok((flushed(pending(builder.run(input)), progress), failure))
 }
 
-fn resume_call(bulk: &CoreBulk, run_id: &str, progress: Option<Py<PyAny>>, deadline: Option<f64>) -> PyResult<Pending> {
+fn resume_call(
+    bulk: &CoreBulk,
+    run_id: &str,
+    progress: Option<Py<PyAny>>,
+    deadline: Option<f64>,
+) -> PyResult<Pending> {
     let mut b = bulk.resume(run_id);
     let progress = progress.map(progress_dispatcher).transpose()?;
     if let Some(dispatcher) = progress.clone() {
@@ -276,7 +315,9 @@ impl Bulk {
     }
 
     fn with_work_dir(&self, path: PathBuf) -> Bulk {
-        Bulk { inner: self.inner.clone().work_dir(path) }
+        Bulk {
+            inner: self.inner.clone().work_dir(path),
+        }
     }
 
     #[pyo3(signature = (object, operation, records, **kwargs))]
@@ -294,7 +335,13 @@ impl Bulk {
     }
 
     #[pyo3(signature = (run_id, *, progress = None, deadline = None))]
-    fn resume(&self, py: Python<'_>, run_id: &str, progress: Option<Py<PyAny>>, deadline: Option<f64>) -> PyResult<Py<PyAny>> {
+    fn resume(
+        &self,
+        py: Python<'_>,
+        run_id: &str,
+        progress: Option<Py<PyAny>>,
+        deadline: Option<f64>,
+    ) -> PyResult<Py<PyAny>> {
         run_sync(py, resume_call(&self.inner, run_id, progress, deadline)?)
     }
 
@@ -307,14 +354,27 @@ impl Bulk {
         records: &Bound<'_, PyAny>,
         external_id: Option<&str>,
     ) -> PyResult<Py<PyAny>> {
-        run_sync(py, write_call(py, &self.inner, object, operation, records, external_id)?)
+        run_sync(
+            py,
+            write_call(py, &self.inner, object, operation, records, external_id)?,
+        )
     }
 
     #[pyo3(signature = (soql, *, to = None, include_deleted = false))]
-    fn query(&self, py: Python<'_>, soql: &str, to: Option<PathBuf>, include_deleted: bool) -> PyResult<Py<PyAny>> {
+    fn query(
+        &self,
+        py: Python<'_>,
+        soql: &str,
+        to: Option<PathBuf>,
+        include_deleted: bool,
+    ) -> PyResult<Py<PyAny>> {
         match to {
             Some(path) => run_sync(py, query_to_csv(&self.inner, soql, path, include_deleted)),
-            None => Ok(Py::new(py, QueryIterator::new(query_stream(&self.inner, soql, include_deleted)))?.into_any()),
+            None => Ok(Py::new(
+                py,
+                QueryIterator::new(query_stream(&self.inner, soql, include_deleted)),
+            )?
+            .into_any()),
         }
     }
 }
@@ -333,7 +393,9 @@ impl AsyncBulk {
     }
 
     fn with_work_dir(&self, path: PathBuf) -> AsyncBulk {
-        AsyncBulk { inner: self.inner.clone().work_dir(path) }
+        AsyncBulk {
+            inner: self.inner.clone().work_dir(path),
+        }
     }
 
     #[pyo3(signature = (object, operation, records, **kwargs))]
@@ -349,7 +411,9 @@ impl AsyncBulk {
         let call: Pending = Box::pin(async move {
             let out = call.await;
             match (out, failure.lock().take()) {
-                (Err(_), Some(py_err)) => Ok(Box::new(move |_py: Python<'_>| Err(py_err)) as crate::ops::Finish),
+                (Err(_), Some(py_err)) => {
+                    Ok(Box::new(move |_py: Python<'_>| Err(py_err)) as crate::ops::Finish)
+                }
                 (out, _) => out,
             }
         });
@@ -376,15 +440,28 @@ impl AsyncBulk {
         records: &Bound<'py, PyAny>,
         external_id: Option<&str>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        run_async(py, write_call(py, &self.inner, object, operation, records, external_id)?)
+        run_async(
+            py,
+            write_call(py, &self.inner, object, operation, records, external_id)?,
+        )
     }
 
     /// `to=path`: an awaitable of the written file's summary; without: an async iterator.
     #[pyo3(signature = (soql, *, to = None, include_deleted = false))]
-    fn query<'py>(&self, py: Python<'py>, soql: &str, to: Option<PathBuf>, include_deleted: bool) -> PyResult<Bound<'py, PyAny>> {
+    fn query<'py>(
+        &self,
+        py: Python<'py>,
+        soql: &str,
+        to: Option<PathBuf>,
+        include_deleted: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
         match to {
             Some(path) => run_async(py, query_to_csv(&self.inner, soql, path, include_deleted)),
-            None => Ok(Bound::new(py, AsyncQueryIterator::new(query_stream(&self.inner, soql, include_deleted)))?.into_any()),
+            None => Ok(Bound::new(
+                py,
+                AsyncQueryIterator::new(query_stream(&self.inner, soql, include_deleted)),
+            )?
+            .into_any()),
         }
     }
 }

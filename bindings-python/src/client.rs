@@ -27,7 +27,10 @@ impl Handle {
     }
 
     fn get(&self, py: Python<'_>) -> PyResult<sfscale::Client> {
-        self.0.read().clone().ok_or_else(|| core_err(py, ops::closed()))
+        self.0
+            .read()
+            .clone()
+            .ok_or_else(|| core_err(py, ops::closed()))
     }
 
     fn close(&self) {
@@ -48,7 +51,8 @@ impl Handle {
 
     fn on_event(&self, py: Python<'_>, callback: Py<PyAny>) -> PyResult<()> {
         let dispatcher = Dispatcher::calling(callback, |py, e: sfscale::Event| serialized(py, &e))?;
-        self.get(py)?.on_event(move |event| dispatcher.send(event.clone()));
+        self.get(py)?
+            .on_event(move |event| dispatcher.send(event.clone()));
         Ok(())
     }
 }
@@ -61,7 +65,9 @@ pub struct Client {
 
 impl Client {
     fn wrap(client: sfscale::Client) -> Self {
-        Client { handle: Handle::new(client) }
+        Client {
+            handle: Handle::new(client),
+        }
     }
 }
 
@@ -75,12 +81,18 @@ impl Client {
 
     #[classmethod]
     #[pyo3(signature = (**options))]
-    fn from_env(_cls: &Bound<'_, PyType>, py: Python<'_>, options: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
+    fn from_env(
+        _cls: &Bound<'_, PyType>,
+        py: Python<'_>,
+        options: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Self> {
         Ok(Client::wrap(build(py, options, true)?))
     }
 
     fn with_priority(&self, py: Python<'_>, priority: &str) -> PyResult<Client> {
-        Ok(Client::wrap(self.handle.get(py)?.with_priority(ops::priority(priority)?)))
+        Ok(Client::wrap(
+            self.handle.get(py)?.with_priority(ops::priority(priority)?),
+        ))
     }
 
     fn long_running(&self, py: Python<'_>) -> PyResult<Client> {
@@ -88,24 +100,53 @@ impl Client {
     }
 
     #[pyo3(signature = (soql, *, include_deleted = false))]
-    fn query(&self, py: Python<'_>, soql: String, include_deleted: bool) -> PyResult<QueryIterator> {
-        Ok(QueryIterator::new(ops::query(&self.handle.get(py)?, soql, include_deleted)))
+    fn query(
+        &self,
+        py: Python<'_>,
+        soql: String,
+        include_deleted: bool,
+    ) -> PyResult<QueryIterator> {
+        Ok(QueryIterator::new(ops::query(
+            &self.handle.get(py)?,
+            soql,
+            include_deleted,
+        )))
     }
 
     fn query_cached(&self, py: Python<'_>, soql: String, ttl: f64) -> PyResult<Py<PyAny>> {
-        run_sync(py, ops::query_cached(&self.handle.get(py)?, soql, seconds("ttl", ttl)?)?)
+        run_sync(
+            py,
+            ops::query_cached(&self.handle.get(py)?, soql, seconds("ttl", ttl)?)?,
+        )
     }
 
-    fn create(&self, py: Python<'_>, object: &str, record: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    fn create(
+        &self,
+        py: Python<'_>,
+        object: &str,
+        record: &Bound<'_, PyAny>,
+    ) -> PyResult<Py<PyAny>> {
         run_sync(py, ops::create(&self.handle.get(py)?, object, record)?)
     }
 
     #[pyo3(signature = (object, id, fields = None))]
-    fn get(&self, py: Python<'_>, object: &str, id: &str, fields: Option<Vec<String>>) -> PyResult<Py<PyAny>> {
+    fn get(
+        &self,
+        py: Python<'_>,
+        object: &str,
+        id: &str,
+        fields: Option<Vec<String>>,
+    ) -> PyResult<Py<PyAny>> {
         run_sync(py, ops::get(&self.handle.get(py)?, object, id, fields)?)
     }
 
-    fn update(&self, py: Python<'_>, object: &str, id: &str, fields: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    fn update(
+        &self,
+        py: Python<'_>,
+        object: &str,
+        id: &str,
+        fields: &Bound<'_, PyAny>,
+    ) -> PyResult<Py<PyAny>> {
         run_sync(py, ops::update(&self.handle.get(py)?, object, id, fields)?)
     }
 
@@ -121,17 +162,44 @@ impl Client {
         value: &Bound<'_, PyAny>,
         record: &Bound<'_, PyAny>,
     ) -> PyResult<Py<PyAny>> {
-        run_sync(py, ops::upsert(&self.handle.get(py)?, object, external_id_field, value, record)?)
+        run_sync(
+            py,
+            ops::upsert(
+                &self.handle.get(py)?,
+                object,
+                external_id_field,
+                value,
+                record,
+            )?,
+        )
     }
 
     #[pyo3(signature = (object, records, *, all_or_none = false))]
-    fn create_many(&self, py: Python<'_>, object: &str, records: &Bound<'_, PyAny>, all_or_none: bool) -> PyResult<Py<PyAny>> {
-        run_sync(py, ops::create_many(&self.handle.get(py)?, object, records, all_or_none)?)
+    fn create_many(
+        &self,
+        py: Python<'_>,
+        object: &str,
+        records: &Bound<'_, PyAny>,
+        all_or_none: bool,
+    ) -> PyResult<Py<PyAny>> {
+        run_sync(
+            py,
+            ops::create_many(&self.handle.get(py)?, object, records, all_or_none)?,
+        )
     }
 
     #[pyo3(signature = (object, records, *, all_or_none = false))]
-    fn update_many(&self, py: Python<'_>, object: &str, records: &Bound<'_, PyAny>, all_or_none: bool) -> PyResult<Py<PyAny>> {
-        run_sync(py, ops::update_many(&self.handle.get(py)?, object, records, all_or_none)?)
+    fn update_many(
+        &self,
+        py: Python<'_>,
+        object: &str,
+        records: &Bound<'_, PyAny>,
+        all_or_none: bool,
+    ) -> PyResult<Py<PyAny>> {
+        run_sync(
+            py,
+            ops::update_many(&self.handle.get(py)?, object, records, all_or_none)?,
+        )
     }
 
     #[pyo3(signature = (object, external_id_field, records, *, all_or_none = false))]
@@ -143,17 +211,42 @@ impl Client {
         records: &Bound<'_, PyAny>,
         all_or_none: bool,
     ) -> PyResult<Py<PyAny>> {
-        run_sync(py, ops::upsert_many(&self.handle.get(py)?, object, external_id_field, records, all_or_none)?)
+        run_sync(
+            py,
+            ops::upsert_many(
+                &self.handle.get(py)?,
+                object,
+                external_id_field,
+                records,
+                all_or_none,
+            )?,
+        )
     }
 
     #[pyo3(signature = (ids, *, all_or_none = false))]
-    fn delete_many(&self, py: Python<'_>, ids: Vec<String>, all_or_none: bool) -> PyResult<Py<PyAny>> {
-        run_sync(py, ops::delete_many(&self.handle.get(py)?, ids, all_or_none)?)
+    fn delete_many(
+        &self,
+        py: Python<'_>,
+        ids: Vec<String>,
+        all_or_none: bool,
+    ) -> PyResult<Py<PyAny>> {
+        run_sync(
+            py,
+            ops::delete_many(&self.handle.get(py)?, ids, all_or_none)?,
+        )
     }
 
     #[pyo3(signature = (subrequests, *, all_or_none = false))]
-    fn composite(&self, py: Python<'_>, subrequests: &Bound<'_, PyAny>, all_or_none: bool) -> PyResult<Py<PyAny>> {
-        run_sync(py, ops::composite(&self.handle.get(py)?, subrequests, all_or_none)?)
+    fn composite(
+        &self,
+        py: Python<'_>,
+        subrequests: &Bound<'_, PyAny>,
+        all_or_none: bool,
+    ) -> PyResult<Py<PyAny>> {
+        run_sync(
+            py,
+            ops::composite(&self.handle.get(py)?, subrequests, all_or_none)?,
+        )
     }
 
     #[pyo3(signature = (object = None))]
@@ -167,7 +260,9 @@ impl Client {
 
     #[getter]
     fn bulk(&self, py: Python<'_>) -> PyResult<Bulk> {
-        Ok(Bulk { inner: self.handle.get(py)?.bulk() })
+        Ok(Bulk {
+            inner: self.handle.get(py)?.bulk(),
+        })
     }
 
     fn metrics(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
@@ -210,7 +305,9 @@ pub struct AsyncClient {
 
 impl AsyncClient {
     fn wrap(client: sfscale::Client) -> Self {
-        AsyncClient { handle: Handle::new(client) }
+        AsyncClient {
+            handle: Handle::new(client),
+        }
     }
 }
 
@@ -224,12 +321,18 @@ impl AsyncClient {
 
     #[classmethod]
     #[pyo3(signature = (**options))]
-    fn from_env(_cls: &Bound<'_, PyType>, py: Python<'_>, options: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
+    fn from_env(
+        _cls: &Bound<'_, PyType>,
+        py: Python<'_>,
+        options: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Self> {
         Ok(AsyncClient::wrap(build(py, options, true)?))
     }
 
     fn with_priority(&self, py: Python<'_>, priority: &str) -> PyResult<AsyncClient> {
-        Ok(AsyncClient::wrap(self.handle.get(py)?.with_priority(ops::priority(priority)?)))
+        Ok(AsyncClient::wrap(
+            self.handle.get(py)?.with_priority(ops::priority(priority)?),
+        ))
     }
 
     fn long_running(&self, py: Python<'_>) -> PyResult<AsyncClient> {
@@ -237,24 +340,58 @@ impl AsyncClient {
     }
 
     #[pyo3(signature = (soql, *, include_deleted = false))]
-    fn query(&self, py: Python<'_>, soql: String, include_deleted: bool) -> PyResult<AsyncQueryIterator> {
-        Ok(AsyncQueryIterator::new(ops::query(&self.handle.get(py)?, soql, include_deleted)))
+    fn query(
+        &self,
+        py: Python<'_>,
+        soql: String,
+        include_deleted: bool,
+    ) -> PyResult<AsyncQueryIterator> {
+        Ok(AsyncQueryIterator::new(ops::query(
+            &self.handle.get(py)?,
+            soql,
+            include_deleted,
+        )))
     }
 
-    fn query_cached<'py>(&self, py: Python<'py>, soql: String, ttl: f64) -> PyResult<Bound<'py, PyAny>> {
-        run_async(py, ops::query_cached(&self.handle.get(py)?, soql, seconds("ttl", ttl)?)?)
+    fn query_cached<'py>(
+        &self,
+        py: Python<'py>,
+        soql: String,
+        ttl: f64,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        run_async(
+            py,
+            ops::query_cached(&self.handle.get(py)?, soql, seconds("ttl", ttl)?)?,
+        )
     }
 
-    fn create<'py>(&self, py: Python<'py>, object: &str, record: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    fn create<'py>(
+        &self,
+        py: Python<'py>,
+        object: &str,
+        record: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         run_async(py, ops::create(&self.handle.get(py)?, object, record)?)
     }
 
     #[pyo3(signature = (object, id, fields = None))]
-    fn get<'py>(&self, py: Python<'py>, object: &str, id: &str, fields: Option<Vec<String>>) -> PyResult<Bound<'py, PyAny>> {
+    fn get<'py>(
+        &self,
+        py: Python<'py>,
+        object: &str,
+        id: &str,
+        fields: Option<Vec<String>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         run_async(py, ops::get(&self.handle.get(py)?, object, id, fields)?)
     }
 
-    fn update<'py>(&self, py: Python<'py>, object: &str, id: &str, fields: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    fn update<'py>(
+        &self,
+        py: Python<'py>,
+        object: &str,
+        id: &str,
+        fields: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         run_async(py, ops::update(&self.handle.get(py)?, object, id, fields)?)
     }
 
@@ -270,7 +407,16 @@ impl AsyncClient {
         value: &Bound<'py, PyAny>,
         record: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        run_async(py, ops::upsert(&self.handle.get(py)?, object, external_id_field, value, record)?)
+        run_async(
+            py,
+            ops::upsert(
+                &self.handle.get(py)?,
+                object,
+                external_id_field,
+                value,
+                record,
+            )?,
+        )
     }
 
     #[pyo3(signature = (object, records, *, all_or_none = false))]
@@ -281,7 +427,10 @@ impl AsyncClient {
         records: &Bound<'py, PyAny>,
         all_or_none: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
-        run_async(py, ops::create_many(&self.handle.get(py)?, object, records, all_or_none)?)
+        run_async(
+            py,
+            ops::create_many(&self.handle.get(py)?, object, records, all_or_none)?,
+        )
     }
 
     #[pyo3(signature = (object, records, *, all_or_none = false))]
@@ -292,7 +441,10 @@ impl AsyncClient {
         records: &Bound<'py, PyAny>,
         all_or_none: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
-        run_async(py, ops::update_many(&self.handle.get(py)?, object, records, all_or_none)?)
+        run_async(
+            py,
+            ops::update_many(&self.handle.get(py)?, object, records, all_or_none)?,
+        )
     }
 
     #[pyo3(signature = (object, external_id_field, records, *, all_or_none = false))]
@@ -304,17 +456,42 @@ impl AsyncClient {
         records: &Bound<'py, PyAny>,
         all_or_none: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
-        run_async(py, ops::upsert_many(&self.handle.get(py)?, object, external_id_field, records, all_or_none)?)
+        run_async(
+            py,
+            ops::upsert_many(
+                &self.handle.get(py)?,
+                object,
+                external_id_field,
+                records,
+                all_or_none,
+            )?,
+        )
     }
 
     #[pyo3(signature = (ids, *, all_or_none = false))]
-    fn delete_many<'py>(&self, py: Python<'py>, ids: Vec<String>, all_or_none: bool) -> PyResult<Bound<'py, PyAny>> {
-        run_async(py, ops::delete_many(&self.handle.get(py)?, ids, all_or_none)?)
+    fn delete_many<'py>(
+        &self,
+        py: Python<'py>,
+        ids: Vec<String>,
+        all_or_none: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        run_async(
+            py,
+            ops::delete_many(&self.handle.get(py)?, ids, all_or_none)?,
+        )
     }
 
     #[pyo3(signature = (subrequests, *, all_or_none = false))]
-    fn composite<'py>(&self, py: Python<'py>, subrequests: &Bound<'py, PyAny>, all_or_none: bool) -> PyResult<Bound<'py, PyAny>> {
-        run_async(py, ops::composite(&self.handle.get(py)?, subrequests, all_or_none)?)
+    fn composite<'py>(
+        &self,
+        py: Python<'py>,
+        subrequests: &Bound<'py, PyAny>,
+        all_or_none: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        run_async(
+            py,
+            ops::composite(&self.handle.get(py)?, subrequests, all_or_none)?,
+        )
     }
 
     #[pyo3(signature = (object = None))]
@@ -328,7 +505,9 @@ impl AsyncClient {
 
     #[getter]
     fn bulk(&self, py: Python<'_>) -> PyResult<AsyncBulk> {
-        Ok(AsyncBulk { inner: self.handle.get(py)?.bulk() })
+        Ok(AsyncBulk {
+            inner: self.handle.get(py)?.bulk(),
+        })
     }
 
     fn metrics(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
@@ -360,7 +539,11 @@ impl AsyncClient {
     }
 
     #[pyo3(signature = (*_exc))]
-    fn __aexit__<'py>(&self, py: Python<'py>, _exc: &Bound<'py, pyo3::types::PyTuple>) -> PyResult<Bound<'py, PyAny>> {
+    fn __aexit__<'py>(
+        &self,
+        py: Python<'py>,
+        _exc: &Bound<'py, pyo3::types::PyTuple>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         self.handle.close();
         ready(py, false.into_pyobject(py)?.to_owned().into_any().unbind())
     }

@@ -52,24 +52,39 @@ const KNOBS: &[&str] = &[
 ];
 
 /// Builds a core client from keywords, reading the `SFSCALE_*` variables too when `env`.
-pub fn build(py: Python<'_>, kwargs: Option<&Bound<'_, PyDict>>, env: bool) -> PyResult<sfscale::Client> {
+pub fn build(
+    py: Python<'_>,
+    kwargs: Option<&Bound<'_, PyDict>>,
+    env: bool,
+) -> PyResult<sfscale::Client> {
     let mut settings = Vec::new();
     let mut knobs = Vec::new();
     for (key, value) in kwargs.into_iter().flat_map(|d| d.iter()) {
         let key: String = key.extract()?;
         if ENV_KEYS.contains(&key.as_str()) {
             if !value.is_none() {
-                settings.push((format!("SFSCALE_{}", key.to_ascii_uppercase()), value.str()?.to_string()));
+                settings.push((
+                    format!("SFSCALE_{}", key.to_ascii_uppercase()),
+                    value.str()?.to_string(),
+                ));
             }
         } else if KNOBS.contains(&key.as_str()) {
             knobs.push((key, value));
         } else {
-            return Err(PyTypeError::new_err(format!("unexpected keyword argument '{key}'")));
+            return Err(PyTypeError::new_err(format!(
+                "unexpected keyword argument '{key}'"
+            )));
         }
     }
     let lookup = |name: &str| {
-        let given = settings.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
-        given.or_else(|| env.then(|| std::env::var(name).ok().filter(|v| !v.is_empty())).flatten())
+        let given = settings
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone());
+        given.or_else(|| {
+            env.then(|| std::env::var(name).ok().filter(|v| !v.is_empty()))
+                .flatten()
+        })
     };
     let mut builder = ClientBuilder::from_lookup(lookup).map_err(|e| core_err(py, e))?;
     for (key, value) in &knobs {
@@ -101,6 +116,7 @@ fn knob(b: ClientBuilder, key: &str, value: &Bound<'_, PyAny>) -> PyResult<Clien
 
 /// Seconds as a duration; negative or non-finite values are refused naming the setting.
 pub fn seconds(setting: &str, value: f64) -> PyResult<Duration> {
-    Duration::try_from_secs_f64(value)
-        .map_err(|_| PyValueError::new_err(format!("{setting}: {value} is not a number of seconds ≥ 0")))
+    Duration::try_from_secs_f64(value).map_err(|_| {
+        PyValueError::new_err(format!("{setting}: {value} is not a number of seconds ≥ 0"))
+    })
 }

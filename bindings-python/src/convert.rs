@@ -52,12 +52,18 @@ const EXACT_DIGITS: usize = 15;
 pub fn record(obj: &Bound<'_, PyAny>, row: Option<usize>) -> PyResult<Map<String, Value>> {
     let dict = obj.cast::<PyDict>().map_err(|_| {
         let at = row.map_or(String::new(), |r| format!(" (row {r})"));
-        PyTypeError::new_err(format!("a record must be a dict of field name to value{at}, got {}", type_name(obj)))
+        PyTypeError::new_err(format!(
+            "a record must be a dict of field name to value{at}, got {}",
+            type_name(obj)
+        ))
     })?;
     let mut out = Map::with_capacity(dict.len());
     for (key, value) in dict.iter() {
         let field: String = key.extract().map_err(|_| {
-            PyTypeError::new_err(format!("field names must be str, got {} in row {row:?}", type_name(&key)))
+            PyTypeError::new_err(format!(
+                "field names must be str, got {} in row {row:?}",
+                type_name(&key)
+            ))
         })?;
         let value = to_json(&value, At { field: &field, row })?;
         out.insert(field, value);
@@ -67,7 +73,10 @@ pub fn record(obj: &Bound<'_, PyAny>, row: Option<usize>) -> PyResult<Map<String
 
 /// Records from a Python iterable of dicts.
 pub fn records(obj: &Bound<'_, PyAny>) -> PyResult<Vec<Map<String, Value>>> {
-    obj.try_iter()?.enumerate().map(|(row, item)| record(&item?, Some(row))).collect()
+    obj.try_iter()?
+        .enumerate()
+        .map(|(row, item)| record(&item?, Some(row)))
+        .collect()
 }
 
 /// One Python value as JSON, following the table in the module docs.
@@ -100,7 +109,11 @@ pub fn to_json(obj: &Bound<'_, PyAny>, at: At<'_>) -> PyResult<Value> {
         return nested(dict, at);
     }
     if obj.cast::<PyList>().is_ok() || obj.cast::<PyTuple>().is_ok() {
-        return obj.try_iter()?.map(|item| to_json(&item?, at)).collect::<PyResult<Vec<_>>>().map(Value::Array);
+        return obj
+            .try_iter()?
+            .map(|item| to_json(&item?, at))
+            .collect::<PyResult<Vec<_>>>()
+            .map(Value::Array);
     }
     if obj.hasattr("item")? && obj.hasattr("dtype")? {
         return to_json(&obj.call_method0("item")?, at);
@@ -116,18 +129,21 @@ fn int(i: &Bound<'_, PyInt>, at: At<'_>) -> PyResult<Value> {
     if let Ok(v) = i.extract::<i64>() {
         return Ok(Value::from(v));
     }
-    i.extract::<u64>()
-        .map(Value::from)
-        .map_err(|_| PyValueError::new_err(format!("{}: integer {i} is too large for Salesforce", at.describe())))
+    i.extract::<u64>().map(Value::from).map_err(|_| {
+        PyValueError::new_err(format!(
+            "{}: integer {i} is too large for Salesforce",
+            at.describe()
+        ))
+    })
 }
 
 fn float(v: f64, at: At<'_>) -> PyResult<Value> {
     if v.is_nan() {
         return Ok(Value::Null);
     }
-    Number::from_f64(v)
-        .map(Value::Number)
-        .ok_or_else(|| PyValueError::new_err(format!("{}: {v} is not a finite number", at.describe())))
+    Number::from_f64(v).map(Value::Number).ok_or_else(|| {
+        PyValueError::new_err(format!("{}: {v} is not a finite number", at.describe()))
+    })
 }
 
 fn datetime(dt: &Bound<'_, PyDateTime>, at: At<'_>) -> PyResult<Value> {
@@ -140,17 +156,29 @@ fn datetime(dt: &Bound<'_, PyDateTime>, at: At<'_>) -> PyResult<Value> {
     }
     static UTC: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
     let utc = UTC.import(py, "datetime", "timezone")?.getattr("utc")?;
-    let text: String = dt.call_method1("astimezone", (utc,))?.call_method1("isoformat", ("T", "milliseconds"))?.extract()?;
+    let text: String = dt
+        .call_method1("astimezone", (utc,))?
+        .call_method1("isoformat", ("T", "milliseconds"))?
+        .extract()?;
     Ok(Value::String(text.replace("+00:00", "Z")))
 }
 
 fn decimal(obj: &Bound<'_, PyAny>, at: At<'_>) -> PyResult<Value> {
     let text: String = obj.str()?.extract()?;
-    let inexact = || PyValueError::new_err(format!("{}: Decimal {text} cannot be sent exactly", at.describe()));
+    let inexact = || {
+        PyValueError::new_err(format!(
+            "{}: Decimal {text} cannot be sent exactly",
+            at.describe()
+        ))
+    };
     if !obj.call_method0("is_finite")?.extract::<bool>()? {
         return Err(inexact());
     }
-    let digits = obj.call_method0("normalize")?.call_method0("as_tuple")?.getattr("digits")?.len()?;
+    let digits = obj
+        .call_method0("normalize")?
+        .call_method0("as_tuple")?
+        .getattr("digits")?
+        .len()?;
     if digits > EXACT_DIGITS {
         return Err(inexact());
     }
@@ -172,7 +200,10 @@ fn decimal_type(py: Python<'_>) -> PyResult<&Bound<'_, pyo3::types::PyType>> {
 }
 
 fn type_name(obj: &Bound<'_, PyAny>) -> String {
-    obj.get_type().name().map(|n| n.to_string()).unwrap_or_else(|_| "?".into())
+    obj.get_type()
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "?".into())
 }
 
 /// A JSON value as a Python object.
@@ -183,7 +214,12 @@ pub fn to_py(py: Python<'_>, value: &Value) -> PyResult<Py<PyAny>> {
         Value::Number(n) => match (n.as_i64(), n.as_u64()) {
             (Some(i), _) => i.into_pyobject(py)?.into_any().unbind(),
             (None, Some(u)) => u.into_pyobject(py)?.into_any().unbind(),
-            _ => n.as_f64().unwrap_or(f64::NAN).into_pyobject(py)?.into_any().unbind(),
+            _ => n
+                .as_f64()
+                .unwrap_or(f64::NAN)
+                .into_pyobject(py)?
+                .into_any()
+                .unbind(),
         },
         Value::String(s) => PyString::new(py, s).into_any().unbind(),
         Value::Array(items) => {
@@ -208,6 +244,7 @@ pub fn dict<'py>(py: Python<'py>, map: &Map<String, Value>) -> PyResult<Bound<'p
 
 /// Anything serialisable (core result types) as Python, through its JSON form.
 pub fn serialized<T: serde::Serialize>(py: Python<'_>, value: &T) -> PyResult<Py<PyAny>> {
-    let json = serde_json::to_value(value).map_err(|e| PyValueError::new_err(format!("cannot convert a result: {e}")))?;
+    let json = serde_json::to_value(value)
+        .map_err(|e| PyValueError::new_err(format!("cannot convert a result: {e}")))?;
     to_py(py, &json)
 }

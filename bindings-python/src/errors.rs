@@ -62,6 +62,10 @@ pub fn make_error(py: Python<'_>, kind: &str, code: &str, message: &str) -> PyRe
         .iter()
         .copied()
         .find(|k| k.name() == kind)
-        .ok_or_else(|| pyo3::exceptions::PyValueError::new_err(format!("unknown error kind '{kind}'")))?;
-    Ok(core_err(py, Error::new(kind, code, message)).into_value(py).into_any())
+        .ok_or_else(|| {
+            pyo3::exceptions::PyValueError::new_err(format!("unknown error kind '{kind}'"))
+        })?;
+    Ok(core_err(py, Error::new(kind, code, message))
+        .into_value(py)
+        .into_any())
 }

@@ -37,7 +37,9 @@ pub struct Dispatcher<T> {
 
 impl<T> Clone for Dispatcher<T> {
     fn clone(&self) -> Self {
-        Dispatcher { sender: self.sender.clone() }
+        Dispatcher {
+            sender: self.sender.clone(),
+        }
     }
 }
 
@@ -52,7 +54,11 @@ impl<T: Send + 'static> Dispatcher<T> {
         std::thread::Builder::new()
             .name("sfscale-callbacks".into())
             .spawn(move || deliver(&receiver, handle))
-            .map_err(|e| pyo3::exceptions::PyRuntimeError::new_err(format!("cannot start the callback thread: {e}")))?;
+            .map_err(|e| {
+                pyo3::exceptions::PyRuntimeError::new_err(format!(
+                    "cannot start the callback thread: {e}"
+                ))
+            })?;
         Ok(Dispatcher { sender })
     }
 
@@ -74,7 +80,10 @@ impl<T: Send + 'static> Dispatcher<T> {
     }
 }
 
-fn deliver<T>(receiver: &mpsc::Receiver<Message<T>>, handle: impl Fn(Python<'_>, T) -> PyResult<()>) {
+fn deliver<T>(
+    receiver: &mpsc::Receiver<Message<T>>,
+    handle: impl Fn(Python<'_>, T) -> PyResult<()>,
+) {
     for message in receiver {
         match message {
             Message::Item(value) => Python::attach(|py| {
@@ -111,8 +120,12 @@ struct LogRecord {
 
 fn log_to_python(py: Python<'_>, record: LogRecord) -> PyResult<()> {
     static GET_LOGGER: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
-    let logger = GET_LOGGER.import(py, "logging", "getLogger")?.call1((record.logger,))?;
-    logger.call_method1("log", (record.level, record.message)).map(drop)
+    let logger = GET_LOGGER
+        .import(py, "logging", "getLogger")?
+        .call1((record.logger,))?;
+    logger
+        .call_method1("log", (record.level, record.message))
+        .map(drop)
 }
 
 /// The `tracing` layer that feeds the logging dispatcher.
@@ -122,7 +135,8 @@ struct ToLogging {
 
 impl<S: Subscriber> Layer<S> for ToLogging {
     fn enabled(&self, metadata: &Metadata<'_>, _: Context<'_, S>) -> bool {
-        metadata.target().starts_with("sfscale") && python_level(metadata.level()) >= LOG_LEVEL.load(Ordering::Relaxed)
+        metadata.target().starts_with("sfscale")
+            && python_level(metadata.level()) >= LOG_LEVEL.load(Ordering::Relaxed)
     }
 
     fn on_event(&self, event: &Event<'_>, _: Context<'_, S>) {

@@ -29,8 +29,13 @@ pub type Pending = Pin<Box<dyn Future<Output = CoreResult<Finish>> + Send>>;
 pub type Records = BoxStream<'static, CoreResult<Record>>;
 
 /// Wraps a core future whose output converts with [`ToPython`].
-pub fn pending<T: ToPython + 'static>(fut: impl Future<Output = CoreResult<T>> + Send + 'static) -> Pending {
-    Box::pin(async move { fut.await.map(|v| Box::new(move |py: Python<'_>| v.to_python(py)) as Finish) })
+pub fn pending<T: ToPython + 'static>(
+    fut: impl Future<Output = CoreResult<T>> + Send + 'static,
+) -> Pending {
+    Box::pin(async move {
+        fut.await
+            .map(|v| Box::new(move |py: Python<'_>| v.to_python(py)) as Finish)
+    })
 }
 
 /// Runs a call with the GIL released and returns its Python result.
@@ -48,17 +53,39 @@ pub fn create(c: &sfscale::Client, object: &str, fields: &Bound<'_, PyAny>) -> P
     Ok(pending(async move { c.create(&object, &fields).await }))
 }
 
-pub fn get(c: &sfscale::Client, object: &str, id: &str, fields: Option<Vec<String>>) -> PyResult<Pending> {
-    let (c, object, id, fields) = (c.clone(), object.to_owned(), id.to_owned(), fields.unwrap_or_default());
+pub fn get(
+    c: &sfscale::Client,
+    object: &str,
+    id: &str,
+    fields: Option<Vec<String>>,
+) -> PyResult<Pending> {
+    let (c, object, id, fields) = (
+        c.clone(),
+        object.to_owned(),
+        id.to_owned(),
+        fields.unwrap_or_default(),
+    );
     Ok(pending(async move {
         let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
         c.get(&object, &id, &fields).await
     }))
 }
 
-pub fn update(c: &sfscale::Client, object: &str, id: &str, fields: &Bound<'_, PyAny>) -> PyResult<Pending> {
-    let (c, object, id, fields) = (c.clone(), object.to_owned(), id.to_owned(), record(fields, None)?);
-    Ok(pending(async move { c.update(&object, &id, &fields).await }))
+pub fn update(
+    c: &sfscale::Client,
+    object: &str,
+    id: &str,
+    fields: &Bound<'_, PyAny>,
+) -> PyResult<Pending> {
+    let (c, object, id, fields) = (
+        c.clone(),
+        object.to_owned(),
+        id.to_owned(),
+        record(fields, None)?,
+    );
+    Ok(pending(
+        async move { c.update(&object, &id, &fields).await },
+    ))
 }
 
 pub fn delete(c: &sfscale::Client, object: &str, id: &str) -> PyResult<Pending> {
@@ -73,22 +100,49 @@ pub fn upsert(
     value: &Bound<'_, PyAny>,
     fields: &Bound<'_, PyAny>,
 ) -> PyResult<Pending> {
-    let value = match to_json(value, At { field: external_id_field, row: None })? {
+    let value = match to_json(
+        value,
+        At {
+            field: external_id_field,
+            row: None,
+        },
+    )? {
         Value::String(s) => s,
         other => other.to_string(),
     };
-    let (c, object, ext, fields) = (c.clone(), object.to_owned(), external_id_field.to_owned(), record(fields, None)?);
-    Ok(pending(async move { c.upsert(&object, &ext, &value, &fields).await }))
+    let (c, object, ext, fields) = (
+        c.clone(),
+        object.to_owned(),
+        external_id_field.to_owned(),
+        record(fields, None)?,
+    );
+    Ok(pending(async move {
+        c.upsert(&object, &ext, &value, &fields).await
+    }))
 }
 
-pub fn create_many(c: &sfscale::Client, object: &str, rows: &Bound<'_, PyAny>, all_or_none: bool) -> PyResult<Pending> {
+pub fn create_many(
+    c: &sfscale::Client,
+    object: &str,
+    rows: &Bound<'_, PyAny>,
+    all_or_none: bool,
+) -> PyResult<Pending> {
     let (c, object, rows) = (c.clone(), object.to_owned(), records(rows)?);
-    Ok(pending(async move { c.create_many(&object, &rows, all_or_none).await }))
+    Ok(pending(async move {
+        c.create_many(&object, &rows, all_or_none).await
+    }))
 }
 
-pub fn update_many(c: &sfscale::Client, object: &str, rows: &Bound<'_, PyAny>, all_or_none: bool) -> PyResult<Pending> {
+pub fn update_many(
+    c: &sfscale::Client,
+    object: &str,
+    rows: &Bound<'_, PyAny>,
+    all_or_none: bool,
+) -> PyResult<Pending> {
     let (c, object, rows) = (c.clone(), object.to_owned(), records(rows)?);
-    Ok(pending(async move { c.update_many(&object, &rows, all_or_none).await }))
+    Ok(pending(async move {
+        c.update_many(&object, &rows, all_or_none).await
+    }))
 }
 
 pub fn upsert_many(
@@ -98,8 +152,15 @@ pub fn upsert_many(
     rows: &Bound<'_, PyAny>,
     all_or_none: bool,
 ) -> PyResult<Pending> {
-    let (c, object, ext, rows) = (c.clone(), object.to_owned(), external_id_field.to_owned(), records(rows)?);
-    Ok(pending(async move { c.upsert_many(&object, &ext, &rows, all_or_none).await }))
+    let (c, object, ext, rows) = (
+        c.clone(),
+        object.to_owned(),
+        external_id_field.to_owned(),
+        records(rows)?,
+    );
+    Ok(pending(async move {
+        c.upsert_many(&object, &ext, &rows, all_or_none).await
+    }))
 }
 
 pub fn delete_many(c: &sfscale::Client, ids: Vec<String>, all_or_none: bool) -> PyResult<Pending> {
@@ -110,7 +171,11 @@ pub fn delete_many(c: &sfscale::Client, ids: Vec<String>, all_or_none: bool) -> 
     }))
 }
 
-pub fn composite(c: &sfscale::Client, subrequests: &Bound<'_, PyAny>, all_or_none: bool) -> PyResult<Pending> {
+pub fn composite(
+    c: &sfscale::Client,
+    subrequests: &Bound<'_, PyAny>,
+    all_or_none: bool,
+) -> PyResult<Pending> {
     let subs = subrequests
         .try_iter()?
         .enumerate()
@@ -125,12 +190,20 @@ fn subrequest(item: &Bound<'_, PyAny>, row: usize) -> PyResult<Subrequest> {
     let d = item.cast::<PyDict>()?;
     let text = |key: &str| -> PyResult<String> {
         d.get_item(key)?
-            .ok_or_else(|| pyo3::exceptions::PyKeyError::new_err(format!("subrequest {row} has no '{key}'")))?
+            .ok_or_else(|| {
+                pyo3::exceptions::PyKeyError::new_err(format!("subrequest {row} has no '{key}'"))
+            })?
             .extract()
     };
     let sub = Subrequest::new(&text("method")?, text("url")?, text("reference_id")?);
     match d.get_item("body")? {
-        Some(body) if !body.is_none() => Ok(sub.body(to_json(&body, At { field: "body", row: Some(row) })?)),
+        Some(body) if !body.is_none() => Ok(sub.body(to_json(
+            &body,
+            At {
+                field: "body",
+                row: Some(row),
+            },
+        )?)),
         _ => Ok(sub),
     }
 }

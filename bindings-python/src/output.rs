@@ -50,7 +50,10 @@ impl ToPython for Arc<Value> {
 
 impl ToPython for Arc<Vec<Record>> {
     fn to_python(self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        let records = self.iter().map(|r| dict(py, r)).collect::<PyResult<Vec<_>>>()?;
+        let records = self
+            .iter()
+            .map(|r| dict(py, r))
+            .collect::<PyResult<Vec<_>>>()?;
         Ok(records.into_pyobject(py)?.into_any().unbind())
     }
 }
@@ -66,7 +69,10 @@ impl ToPython for UpsertResult {
 
 impl ToPython for Vec<RecordResult> {
     fn to_python(self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        let results = self.into_iter().map(|r| record_result(py, r)).collect::<PyResult<Vec<_>>>()?;
+        let results = self
+            .into_iter()
+            .map(|r| record_result(py, r))
+            .collect::<PyResult<Vec<_>>>()?;
         Ok(results.into_pyobject(py)?.into_any().unbind())
     }
 }

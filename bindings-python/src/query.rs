@@ -41,7 +41,10 @@ async fn next_batch(stream: &mut Records) -> CoreResult<Vec<sfscale::rest::Recor
 }
 
 fn to_dicts(py: Python<'_>, batch: Vec<sfscale::rest::Record>) -> PyResult<VecDeque<Py<PyAny>>> {
-    batch.iter().map(|r| Ok(dict(py, r)?.into_any().unbind())).collect()
+    batch
+        .iter()
+        .map(|r| Ok(dict(py, r)?.into_any().unbind()))
+        .collect()
 }
 
 /// Records of a query, for `for` loops. Returned by `Client.query` and `Bulk.query`.
@@ -53,7 +56,10 @@ pub struct QueryIterator {
 
 impl QueryIterator {
     pub fn new(stream: Records) -> Self {
-        QueryIterator { stream: Mutex::new(stream), buffer: VecDeque::new() }
+        QueryIterator {
+            stream: Mutex::new(stream),
+            buffer: VecDeque::new(),
+        }
     }
 }
 
@@ -68,7 +74,9 @@ impl QueryIterator {
             let batch = block_on(py, next_batch(self.stream.get_mut()))?;
             self.buffer = to_dicts(py, batch.map_err(|e| core_err(py, e))?)?;
         }
-        self.buffer.pop_front().ok_or_else(|| PyStopIteration::new_err(()))
+        self.buffer
+            .pop_front()
+            .ok_or_else(|| PyStopIteration::new_err(()))
     }
 }
 
@@ -82,7 +90,10 @@ pub struct AsyncQueryIterator {
 
 impl AsyncQueryIterator {
     pub fn new(stream: Records) -> Self {
-        AsyncQueryIterator { stream: Arc::new(tokio::sync::Mutex::new(stream)), buffer: Arc::default() }
+        AsyncQueryIterator {
+            stream: Arc::new(tokio::sync::Mutex::new(stream)),
+            buffer: Arc::default(),
+        }
     }
 }
 
@@ -109,7 +120,9 @@ impl AsyncQueryIterator {
         awaitable(py, fetch, move |py, batch| {
             let mut buffer = buffer.lock();
             buffer.extend(to_dicts(py, batch)?);
-            buffer.pop_front().ok_or_else(|| PyStopAsyncIteration::new_err(()))
+            buffer
+                .pop_front()
+                .ok_or_else(|| PyStopAsyncIteration::new_err(()))
         })
     }
 }

@@ -42,7 +42,9 @@ where
     let handle = handle(py)?;
     let mut fut = pin!(fut);
     loop {
-        let step = py.detach(|| handle.block_on(async { tokio::time::timeout(SIGNAL_CHECK, fut.as_mut()).await }));
+        let step = py.detach(|| {
+            handle.block_on(async { tokio::time::timeout(SIGNAL_CHECK, fut.as_mut()).await })
+        });
         match step {
             Ok(output) => return Ok(output),
             Err(_elapsed) => py.check_signals()?,
@@ -76,7 +78,10 @@ where
 /// An awaitable that is already done with `value` (no task is spawned).
 pub fn ready<'py>(py: Python<'py>, value: Py<PyAny>) -> PyResult<Bound<'py, PyAny>> {
     static GET_RUNNING_LOOP: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
-    let future = GET_RUNNING_LOOP.import(py, "asyncio", "get_running_loop")?.call0()?.call_method0("create_future")?;
+    let future = GET_RUNNING_LOOP
+        .import(py, "asyncio", "get_running_loop")?
+        .call0()?
+        .call_method0("create_future")?;
     future.call_method1("set_result", (value,))?;
     Ok(future)
 }

@@ -29,7 +29,9 @@ pub fn soql(object: &str, fields: Option<Vec<String>>) -> Soql {
         Some(fields) => CoreSoql::select(fields),
         None => CoreSoql::count(),
     };
-    Soql { inner: select.from(object) }
+    Soql {
+        inner: select.from(object),
+    }
 }
 
 fn op(name: &str) -> PyResult<Op> {
@@ -41,7 +43,11 @@ fn op(name: &str) -> PyResult<Op> {
         ">" => Op::Gt,
         ">=" => Op::Ge,
         "LIKE" => Op::Like,
-        _ => return Err(PyValueError::new_err(format!("unknown operator '{name}' (=, !=, <, <=, >, >=, LIKE)"))),
+        _ => {
+            return Err(PyValueError::new_err(format!(
+                "unknown operator '{name}' (=, !=, <, <=, >, >=, LIKE)"
+            )))
+        }
     })
 }
 
@@ -69,16 +75,20 @@ fn literal(obj: &Bound<'_, PyAny>, field: &str) -> PyResult<SoqlValue> {
         }
     };
     if obj.cast::<PyDateTime>().is_ok() {
-        let parsed = DateTime::parse_from_rfc3339(&text()?).map_err(|e| PyValueError::new_err(e.to_string()))?;
+        let parsed = DateTime::parse_from_rfc3339(&text()?)
+            .map_err(|e| PyValueError::new_err(e.to_string()))?;
         return Ok(SoqlValue::DateTime(parsed.with_timezone(&Utc)));
     }
     if obj.cast::<PyDate>().is_ok() {
-        let parsed = NaiveDate::parse_from_str(&text()?, "%Y-%m-%d").map_err(|e| PyValueError::new_err(e.to_string()))?;
+        let parsed = NaiveDate::parse_from_str(&text()?, "%Y-%m-%d")
+            .map_err(|e| PyValueError::new_err(e.to_string()))?;
         return Ok(SoqlValue::Date(parsed));
     }
     match to_json(obj, At { field, row: None })? {
         serde_json::Value::Number(n) => Ok(SoqlValue::Float(n.as_f64().unwrap_or(f64::NAN))),
-        _ => Err(PyTypeError::new_err(format!("field '{field}': a SOQL value must be a scalar"))),
+        _ => Err(PyTypeError::new_err(format!(
+            "field '{field}': a SOQL value must be a scalar"
+        ))),
     }
 }
 
@@ -94,7 +104,9 @@ fn condition(triple: &Bound<'_, PyAny>) -> PyResult<Cond> {
 
 impl Soql {
     fn with(&self, cond: Cond) -> Soql {
-        Soql { inner: self.inner.clone().and(cond) }
+        Soql {
+            inner: self.inner.clone().and(cond),
+        }
     }
 }
 
@@ -127,7 +139,10 @@ impl Soql {
 
     /// `AND (a OR b ...)` from `(field, op, value)` triples.
     fn where_any(&self, conditions: &Bound<'_, PyAny>) -> PyResult<Soql> {
-        let conds = conditions.try_iter()?.map(|c| condition(&c?)).collect::<PyResult<Vec<_>>>()?;
+        let conds = conditions
+            .try_iter()?
+            .map(|c| condition(&c?))
+            .collect::<PyResult<Vec<_>>>()?;
         Ok(self.with(Cond::any(conds)))
     }
 
@@ -135,17 +150,23 @@ impl Soql {
     #[pyo3(signature = (field, descending = false))]
     fn order_by(&self, field: &str, descending: bool) -> Soql {
         let dir = if descending { Order::Desc } else { Order::Asc };
-        Soql { inner: self.inner.clone().order_by(field, dir) }
+        Soql {
+            inner: self.inner.clone().order_by(field, dir),
+        }
     }
 
     /// `LIMIT n`.
     fn limit(&self, n: u64) -> Soql {
-        Soql { inner: self.inner.clone().limit(n) }
+        Soql {
+            inner: self.inner.clone().limit(n),
+        }
     }
 
     /// `OFFSET n`.
     fn offset(&self, n: u64) -> Soql {
-        Soql { inner: self.inner.clone().offset(n) }
+        Soql {
+            inner: self.inner.clone().offset(n),
+        }
     }
 
     /// The query text.

@@ -46,7 +46,13 @@ pub fn handle() -> Result<Handle, Error> {
         .enable_all()
         .thread_name("sfscale-worker")
         .build()
-        .map_err(|e| Error::new(crate::ErrorKind::Config, "RUNTIME", format!("cannot start the tokio runtime: {e}")))?;
+        .map_err(|e| {
+            Error::new(
+                crate::ErrorKind::Config,
+                "RUNTIME",
+                format!("cannot start the tokio runtime: {e}"),
+            )
+        })?;
     // Leaked on purpose: it lives for the process, and after a fork the parent's copy must
     // never be dropped (see the module docs).
     let runtime: &'static Runtime = Box::leak(Box::new(runtime));
@@ -60,7 +66,9 @@ mod tests {
 
     #[test]
     fn tasks_run_on_the_shared_workers() {
-        let spawned = handle().unwrap().spawn(async { std::thread::current().name().map(str::to_owned) });
+        let spawned = handle()
+            .unwrap()
+            .spawn(async { std::thread::current().name().map(str::to_owned) });
         let name = handle().unwrap().block_on(spawned).unwrap();
         assert_eq!(name.as_deref(), Some("sfscale-worker"));
     }
