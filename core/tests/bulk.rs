@@ -316,6 +316,17 @@ async fn write_picks_single_collections_or_bulk_by_volume() {
     assert_eq!(count(&stats, &["bulk_uploads"]), 1);
 }
 
+/// How the parent-heavy load is planned.
+#[derive(Clone, Copy, PartialEq)]
+enum Plan {
+    /// Input order, no lock-retry round: what a naive parallel loader does.
+    Naive,
+    /// Input order, lock failures retried in later rounds.
+    NaiveWithRounds,
+    /// Grouped by parent (inferred from describe).
+    LockAware,
+}
+
 /// Contacts spread over few Accounts, interleaved (the worst order for locks).
 async fn parent_heavy_load(
     contacts: usize,

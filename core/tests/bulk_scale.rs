@@ -50,8 +50,8 @@ async fn child_scale() {
         )
         .build()
         .unwrap();
-    let records = futures::stream::iter(0..rows).map(|i| {
-        Ok(json!({"LastName": format!("Last name {i}"), "Email": format!("contact{i}@example.test"), "External_Id__c": format!("S-{i}")})
+    let records = futures::stream::iter(0..rows).map(move |i| {
+        Ok(json!({"LastName": format!("Last name {i}"), "Email": format!("contact{i}@example.test"), "External_Id__c": format!("S{rows}-{i}")})
             .as_object()
             .unwrap()
             .clone())
