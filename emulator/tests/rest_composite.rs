@@ -583,3 +583,85 @@ async fn concurrent_collections_under_one_account_collide_and_every_record_is_ac
     assert_eq!(org.errors("UNABLE_TO_LOCK_ROW"), locked as u64);
     assert_eq!(org.emulator.org().locks.held_count(), 0);
 }
+
+#[tokio::test]
+async fn sobject_tree_creates_parents_then_children_all_or_nothing() {
+    let org = Org::start().await;
+    let tree = json!({"records": [
+        {"attributes": {"type": "Account", "referenceId": "acme"}, "name": "Acme",
+         "Contacts": {"records": [
+            {"attributes": {"type": "Contact", "referenceId": "ada"}, "lastname": "Lovelace", "Email": "ada@acme.test"},
+            {"attributes": {"type": "Contact", "referenceId": "bob"}, "LastName": "Builder"},
+         ]},
+         "Opportunities": {"records": [
+            {"attributes": {"type": "Opportunity", "referenceId": "deal"}, "Name": "Deal", "StageName": "Prospecting", "CloseDate": "2026-01-01"},
+         ]}},
+        {"attributes": {"type": "Account", "referenceId": "solo"}, "Name": "Solo"},
+    ]});
+    let created = org.post("/composite/tree/Account", tree).await;
+    assert_eq!(created.status, 201, "{:#}", created.body);
+    assert_eq!(created.body["hasErrors"], false);
+    let results = created.body["results"].as_array().unwrap();
+    let refs: Vec<_> = results
+        .iter()
+        .map(|r| r["referenceId"].as_str().unwrap())
+        .collect();
+    assert_eq!(refs, ["acme", "ada", "bob", "deal", "solo"]);
+    let acme = results[0]["id"].as_str().unwrap();
+    let ada = org
+        .get(&format!(
+            "/sobjects/Contact/{}",
+            results[1]["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(ada.body["AccountId"], json!(acme));
+    assert_eq!(
+        (
+            org.count("Account"),
+            org.count("Contact"),
+            org.count("Opportunity")
+        ),
+        (2, 2, 1)
+    );
+
+    let failing = json!({"records": [
+        {"attributes": {"type": "Account", "referenceId": "ok"}, "Name": "Fine",
+         "Contacts": {"records": [{"attributes": {"type": "Contact", "referenceId": "bad"}, "LastName": "X", "Email": "nope"}]}},
+    ]});
+    let failed = org.post("/composite/tree/Account", failing).await;
+    assert_eq!(failed.status, 400);
+    assert_eq!(failed.body["hasErrors"], true);
+    assert_eq!(
+        failed.body["results"],
+        json!([{"referenceId": "bad", "errors": [{
+        "statusCode": "INVALID_EMAIL_ADDRESS", "message": "Email: invalid email address: nope", "fields": ["Email"]}]}])
+    );
+    assert_eq!(
+        (org.count("Account"), org.count("Contact")),
+        (2, 2),
+        "the whole tree was rolled back"
+    );
+
+    let duplicate = json!({"records": [
+        {"attributes": {"type": "Account", "referenceId": "same"}, "Name": "A"},
+        {"attributes": {"type": "Account", "referenceId": "same"}, "Name": "B"},
+    ]});
+    let answer = org.post("/composite/tree/Account", duplicate).await;
+    assert_eq!((answer.status, answer.error_code()), (400, "INVALID_INPUT"));
+    let wrong_root = json!({"records": [{"attributes": {"type": "Contact", "referenceId": "c"}, "LastName": "x"}]});
+    assert_eq!(
+        org.post("/composite/tree/Account", wrong_root)
+            .await
+            .error_code(),
+        "INVALID_INPUT"
+    );
+    let too_many: Vec<Value> =
+        (0..201).map(|i| json!({"attributes": {"type": "Account", "referenceId": format!("r{i}")}, "Name": "x"})).collect();
+    assert_eq!(
+        org.post("/composite/tree/Account", json!({"records": too_many}))
+            .await
+            .error_code(),
+        "INVALID_INPUT"
+    );
+    assert_eq!(org.count("Account"), 2);
+}

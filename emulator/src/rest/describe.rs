@@ -218,7 +218,7 @@ fn plural(name: &str) -> String {
 
 /// The relationship name a parent uses for a lookup's children (`Contacts` on Account);
 /// audit lookups to User (CreatedBy, Owner, ...) have none, as in a real org.
-fn child_relationship_name(child: &ObjectDef, lookup: &FieldDef) -> Option<String> {
+pub(super) fn child_relationship_name(child: &ObjectDef, lookup: &FieldDef) -> Option<String> {
     if matches!(
         lookup.name.as_str(),
         "CreatedById" | "LastModifiedById" | "OwnerId"

@@ -8,7 +8,7 @@
 
 use super::call::{Call, Reply};
 use super::txn::Txn;
-use super::{collections, composite, describe, query, replication, sobjects};
+use super::{collections, composite, describe, query, replication, sobjects, tree};
 use crate::error::ApiError;
 use axum::http::{Method, StatusCode};
 
@@ -47,6 +47,7 @@ pub async fn resource(txn: &mut Txn<'_>, call: &Call) -> Result<Reply, ApiError>
         (["sobjects", t, f, v], &Method::DELETE) => {
             sobjects::delete_by_external(txn, call, t, f, v).await
         }
+        (["composite", "tree", t], &Method::POST) => tree::tree(txn, call, t).await,
         (["composite", "sobjects"], &Method::POST) => collections::create(txn, call).await,
         (["composite", "sobjects"], &Method::PATCH) => collections::update(txn, call).await,
         (["composite", "sobjects"], &Method::DELETE) => collections::delete(txn, call).await,
@@ -76,7 +77,7 @@ fn allowed_methods(path: &[&str]) -> Option<&'static str> {
         | ["sobjects", _, "describe" | "updated" | "deleted"] => "HEAD,GET",
         ["sobjects", _] => "HEAD,GET,POST",
         ["sobjects", _, _] | ["sobjects", _, _, _] => "HEAD,GET,PATCH,DELETE",
-        ["composite"] | ["composite", "batch"] => "POST",
+        ["composite"] | ["composite", "batch"] | ["composite", "tree", _] => "POST",
         ["composite", "sobjects"] => "POST,PATCH,DELETE",
         ["composite", "sobjects", _] => "GET,POST",
         ["composite", "sobjects", _, _] => "PATCH",

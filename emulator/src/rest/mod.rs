@@ -1,6 +1,7 @@
 //! The REST data API under `/services/data/v{version}/`: query and queryAll with paging,
-//! sObject CRUD and upsert by external id, describe, sObject Collections, Composite and
-//! Composite Batch (wire doc sections 2.4–2.9).
+//! sObject CRUD and upsert by external id, describe, sObject Collections, Composite,
+//! Composite Batch (wire doc sections 2.4–2.9), replication (updated/deleted) and sObject
+//! Tree.
 //!
 //! Authentication, API counting, limits, faults, latency and `Sforce-Limit-Info` are the
 //! server middleware's job; these handlers do only the resource logic. Every route goes
@@ -11,7 +12,7 @@
 //!
 //! Files: `call.rs` (Call, Reply), `dispatch.rs` (route table), `txn.rs` (locks,
 //! processing time, rollback), `query.rs` + `cursors.rs`, `sobjects.rs`, `describe.rs`,
-//! `replication.rs` (updated/deleted), `collections.rs`, `composite.rs`.
+//! `replication.rs` (updated/deleted), `collections.rs`, `composite.rs`, `tree.rs`.
 //!
 //! To add an endpoint:
 //! 1. write its handler in the file of its resource, taking `&Org` (reads) or
@@ -30,6 +31,7 @@ mod dispatch;
 mod query;
 mod replication;
 mod sobjects;
+mod tree;
 mod txn;
 
 pub use call::{Body, Call, Reply};
@@ -59,6 +61,7 @@ const PATHS: &[&str] = &[
     "/services/data/{version}/sobjects/{object}/{field}/{value}",
     "/services/data/{version}/composite",
     "/services/data/{version}/composite/batch",
+    "/services/data/{version}/composite/tree/{object}",
     "/services/data/{version}/composite/sobjects",
     "/services/data/{version}/composite/sobjects/{object}",
     "/services/data/{version}/composite/sobjects/{object}/{field}",
