@@ -111,3 +111,50 @@ impl Client {
         self.pipeline.tokens().grants()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::Method;
+
+    fn client() -> Client {
+        Client::builder()
+            .instance_url("http://127.0.0.1:9")
+            .auth_client_credentials("id", "s3cr3t-value")
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn handles_carry_their_class_and_share_the_pipeline() {
+        let base = client();
+        let background = base.with_priority(Priority::Background).long_running();
+        let request = background.request(
+            Method::GET,
+            Target::Versioned("query".into()),
+            "query",
+            "query",
+        );
+        assert_eq!(
+            (request.priority, request.cost),
+            (Priority::Background, CostClass::LongRunning)
+        );
+        let plain = base.request(
+            Method::POST,
+            Target::Versioned("sobjects/Account".into()),
+            "r",
+            "create",
+        );
+        assert_eq!(
+            (plain.priority, plain.cost, plain.idempotent),
+            (Priority::Normal, CostClass::Normal, false)
+        );
+        assert!(Arc::ptr_eq(&base.pipeline, &background.pipeline));
+    }
+
+    #[test]
+    fn debug_output_never_contains_the_secret() {
+        let shown = format!("{:?}", client());
+        assert!(!shown.contains("s3cr3t-value"), "{shown}");
+    }
+}

@@ -16,6 +16,27 @@
 //! * Classification and the retry decision are the retry stage's (`retry::classify`,
 //!   `retry::RetryPolicy`); this file only carries them out.
 //!
+//! Long-running calls (cost class `LongRunning`) get [`LONG_RUNNING_TIMEOUT`] instead of
+//! `http_request_timeout`: Salesforce lets REST calls run up to ten minutes, and cutting
+//! them off early would only repeat the expensive part.
+//!
+//! # Adding an endpoint
+//! 1. Put the operation in the `rest/` file of its resource (or a new one, listed in
+//!    `rest/mod.rs`) as an `async fn` on `Client`.
+//! 2. Validate or encode every caller-supplied path piece with `rest::path`.
+//! 3. Build the request with `Client::request(method, Target::Versioned(..), route, op)`:
+//!    `route` is the metrics label, `op` the span/error name; mark `.idempotent(true)` for a
+//!    `PATCH` that is safe to replay and `.object(..)` when there is an sObject.
+//! 4. `self.pipeline.execute(&request).await?` and map the [`Response`] (`json()`), turning
+//!    statuses below 400 that are not success for this resource into errors.
+//! 5. Test it against the emulator in `core/tests/`, asserting on `/__emulator/stats`.
+//!
+//! # Adding a stage
+//! A stage is a module with its own state and config (like `limits/`), built in
+//! [`Pipeline::new`] from [`Config`], and called from `run` at its place in the diagram:
+//! before sending (admission), or after (observation). Keep decisions in the stage and
+//! only the calls here.
+//!
 //! Rejected alternative: a `tower::Service` stack. The stages share state across attempts
 //! (the failing token, the retry budget's token, the permit that must be dropped before a
 //! sleep), which in tower means threading it through request extensions; one explicit
@@ -172,6 +193,9 @@ pub struct Pipeline {
     metrics: Metrics,
     events: EventBus,
 }
+
+/// Timeout of a long-running call: Salesforce's own limit for a REST call.
+pub const LONG_RUNNING_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10 * 60);
 
 /// The metrics route of the `/limits` fetch; it skips the staleness check it serves.
 pub const LIMITS_ROUTE: &str = "limits";
@@ -412,6 +436,9 @@ impl Pipeline {
             .header(AUTHORIZATION, format!("Bearer {}", token.secret().expose()));
         if !request.query.is_empty() {
             builder = builder.query(&request.query);
+        }
+        if request.cost == CostClass::LongRunning {
+            builder = builder.timeout(LONG_RUNNING_TIMEOUT.max(self.config.http.request_timeout));
         }
         if let Some(body) = &request.body {
             builder = builder

@@ -91,14 +91,12 @@ impl Client {
                 subrequests.len()
             )));
         }
-        let root = format!("/services/data/v{}/", self.pipeline.config().api_version);
+        let version = &self.pipeline.config().api_version;
         let subrequests: Vec<Subrequest> = subrequests
             .into_iter()
-            .map(|mut s| {
-                if !s.url.starts_with("/services/") {
-                    s.url = format!("{root}{}", s.url.trim_start_matches('/'));
-                }
-                s
+            .map(|s| Subrequest {
+                url: expand_url(version, &s.url),
+                ..s
             })
             .collect();
         let body = serde_json::json!({ "allOrNone": all_or_none, "compositeRequest": subrequests });
@@ -112,5 +110,51 @@ impl Client {
             .json(&body)?;
         let response: CompositeResponse = self.pipeline.execute(&request).await?.json()?;
         Ok(response.composite_response)
+    }
+}
+
+/// A subrequest URL as Salesforce wants it: a full `/services/...` path.
+fn expand_url(api_version: &str, url: &str) -> String {
+    if url.starts_with("/services/") {
+        url.to_owned()
+    } else {
+        format!(
+            "/services/data/v{api_version}/{}",
+            url.trim_start_matches('/')
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_urls_are_expanded_with_the_api_version() {
+        assert_eq!(
+            expand_url("62.0", "sobjects/Account"),
+            "/services/data/v62.0/sobjects/Account"
+        );
+        assert_eq!(
+            expand_url("62.0", "/sobjects/Account"),
+            "/services/data/v62.0/sobjects/Account"
+        );
+        assert_eq!(
+            expand_url("62.0", "/services/data/v59.0/limits"),
+            "/services/data/v59.0/limits"
+        );
+    }
+
+    #[test]
+    fn subrequests_serialize_in_salesforce_shape() {
+        let s = Subrequest::new("post", "sobjects/Account", "acct")
+            .body(serde_json::json!({"Name": "x"}));
+        let v = serde_json::to_value(&s).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"method": "POST", "url": "sobjects/Account", "referenceId": "acct", "body": {"Name": "x"}})
+        );
+        let bare = serde_json::to_value(Subrequest::new("GET", "limits", "l")).unwrap();
+        assert!(bare.get("body").is_none());
     }
 }

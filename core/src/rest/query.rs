@@ -38,6 +38,16 @@ struct Page {
     records: Vec<Record>,
 }
 
+impl Page {
+    /// The next page's locator while `done` is false; the end otherwise.
+    fn next_cursor(&self) -> Cursor {
+        match (self.done, &self.next_records_url) {
+            (false, Some(url)) => Cursor::Next(url.clone()),
+            _ => Cursor::End,
+        }
+    }
+}
+
 /// What to fetch next.
 enum Cursor {
     First {
@@ -112,10 +122,31 @@ impl Client {
             HeaderValue::from_str(&batch).expect("digits are a valid header"),
         );
         let page: Page = self.pipeline.execute(&request).await?.json()?;
-        let next = match (page.done, page.next_records_url) {
-            (false, Some(url)) => Cursor::Next(url),
-            _ => Cursor::End,
-        };
+        let next = page.next_cursor();
         Ok(Some((page.records, next)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paging_follows_next_records_url_until_done() {
+        let more: Page = serde_json::from_str(
+            r#"{"totalSize":3,"done":false,"nextRecordsUrl":"/services/data/v62.0/query/01gX-2",
+                "records":[{"attributes":{"type":"Account"},"Id":"001"}]}"#,
+        )
+        .unwrap();
+        assert!(
+            matches!(more.next_cursor(), Cursor::Next(u) if u == "/services/data/v62.0/query/01gX-2")
+        );
+        let last: Page =
+            serde_json::from_str(r#"{"totalSize":3,"done":true,"records":[]}"#).unwrap();
+        assert!(matches!(last.next_cursor(), Cursor::End));
+        // A server that says "not done" without a locator ends the stream rather than looping.
+        let odd: Page =
+            serde_json::from_str(r#"{"totalSize":3,"done":false,"records":[]}"#).unwrap();
+        assert!(matches!(odd.next_cursor(), Cursor::End));
     }
 }

@@ -277,3 +277,98 @@ fn next_refresh_in(inner: &Inner) -> Option<Duration> {
     let current = inner.current.read().clone()?;
     Some(inner.timing.refresh_after().saturating_sub(age(&current)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::{build_client, HttpSettings};
+    use crate::retry::RetryConfig;
+    use crate::tokens::MemoryTokenStore;
+    use sfscale_emulator::config::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET};
+    use sfscale_emulator::{Config, Emulator};
+
+    async fn manager(emu: &Emulator, timing: SessionTiming) -> TokenManager {
+        let http = build_client(&HttpSettings {
+            ca_file: None,
+            connect_timeout: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(5),
+            pool_max_idle_per_host: 8,
+        })
+        .unwrap();
+        let grant = Grant::ClientCredentials {
+            client_id: DEFAULT_CLIENT_ID.into(),
+            client_secret: DEFAULT_CLIENT_SECRET.into(),
+        };
+        let login = crate::http::validate_base_url("login_url", emu.url()).unwrap();
+        let retry = RetryPolicy::new(RetryConfig::default()).unwrap();
+        TokenManager::new(
+            http,
+            retry,
+            login,
+            grant,
+            MemoryTokenStore::shared(),
+            timing,
+            None,
+        )
+    }
+
+    async fn emulator() -> Emulator {
+        Emulator::start(Config {
+            port: 0,
+            ..Config::default()
+        })
+        .await
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn concurrent_refreshes_of_one_failing_token_make_one_grant() {
+        let emu = emulator().await;
+        let tokens = manager(&emu, SessionTiming::default()).await;
+        let first = tokens.current().await.unwrap();
+        assert_eq!(tokens.grants(), 1);
+        let refreshes = (0..100).map(|_| {
+            let (tokens, failing) = (tokens.clone(), Arc::clone(&first));
+            tokio::spawn(async move { tokens.refresh_if_current(Some(&failing)).await })
+        });
+        let mut generations = Vec::new();
+        for refresh in refreshes {
+            generations.push(refresh.await.unwrap().unwrap().generation);
+        }
+        assert_eq!(tokens.grants(), 2);
+        assert!(generations.iter().all(|g| *g == first.generation + 1));
+        // A token that was already replaced never triggers another grant.
+        tokens.refresh_if_current(Some(&first)).await.unwrap();
+        assert_eq!(tokens.grants(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_token_past_its_lifetime_is_replaced_before_use() {
+        let emu = emulator().await;
+        let timing = SessionTiming {
+            lifetime: Duration::from_secs(3600),
+            refresh_ratio: 0.9,
+        };
+        let tokens = manager(&emu, timing).await;
+        let first = tokens.current().await.unwrap();
+        let mut aged = (*first).clone();
+        aged.issued_at = SystemTime::now() - Duration::from_secs(7200);
+        *tokens.inner.current.write() = Some(Arc::new(aged));
+        let next = tokens.current().await.unwrap();
+        assert_ne!(next.value, first.value);
+        assert_eq!(tokens.grants(), 2);
+    }
+
+    #[test]
+    fn refresh_point_is_the_configured_fraction_of_the_lifetime() {
+        let timing = SessionTiming {
+            lifetime: Duration::from_secs(100),
+            refresh_ratio: 0.9,
+        };
+        assert_eq!(timing.refresh_after(), Duration::from_secs(90));
+        assert_eq!(
+            SessionTiming::default().refresh_after(),
+            Duration::from_secs(6480)
+        );
+    }
+}
