@@ -375,6 +375,7 @@ async fn one_call(client: &Client, step: &CallStep, i: usize) -> Result<(), Erro
             results.iter().find_map(|r| r.error()).map_or(Ok(()), Err)
         }
         "bulk_ingest" => bulk_ingest(client, step, i).await,
+        "queue" => queue_writes(client, step, i).await,
         "limits" => client.limits().await.map(drop),
         "describe" => client
             .describe(&need(step.object.as_ref(), "object"))
@@ -408,6 +409,28 @@ async fn bulk_ingest(client: &Client, step: &CallStep, i: usize) -> Result<(), E
             e.code.clone(),
             &e.message,
         )),
+        None => Ok(()),
+    }
+}
+
+/// `records` single-record writes through a write-behind queue on a fresh journal, then
+/// `close` (which flushes); ok when no write became a dead letter.
+async fn queue_writes(client: &Client, step: &CallStep, i: usize) -> Result<(), Error> {
+    let template = step.record.as_ref().expect("queue needs record");
+    let op = sfscale::WriteOp::parse(step.operation.as_deref().unwrap_or("upsert"), step.external_id_field.as_deref())?;
+    let object = step.object.as_deref().expect("queue needs object");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let queue = client.queue(sfscale::QueueConfig::new(dir.path().join("queue.sqlite"))).await?;
+    futures::stream::iter(0..step.records.unwrap_or(1000))
+        .map(|j| queue.enqueue(object, op.clone(), fill(template, i, j), None))
+        .buffer_unordered(64)
+        .try_for_each(|_| async { Ok(()) })
+        .await?;
+    queue.flush().await?;
+    let dead = queue.dead_letters(sfscale::Ticket(0), 1).await?;
+    queue.close().await?;
+    match dead.first() {
+        Some(letter) => Err(Error::new(sfscale::ErrorKind::Salesforce, letter.error.code.clone(), &letter.error.message)),
         None => Ok(()),
     }
 }
