@@ -267,3 +267,80 @@ async fn the_hard_limit_is_never_crossed_even_by_critical_work() {
         "refused client-side: {stats}"
     );
 }
+
+#[tokio::test]
+async fn row_lock_contention_is_retried_until_every_write_lands() {
+    let mut config = sfscale_emulator::Config::default();
+    // Each write holds its parent Account for 40 ms; competitors give up after 5 ms.
+    config.bulk.row_micros = 40_000;
+    config.limits.lock_wait_ms = 5;
+    let emu = Emu::start_with(config).await;
+    let client = emu
+        .builder()
+        .retry_max_attempts(20)
+        .retry_backoff(Duration::from_millis(20), Duration::from_millis(200))
+        .build()
+        .unwrap();
+    let mut events = client.subscribe();
+    let parent = client
+        .create("Account", &json!({"Name": "parent"}))
+        .await
+        .unwrap();
+    let writes: Vec<_> = (0..6)
+        .map(|i| {
+            let (client, parent) = (client.clone(), parent.clone());
+            tokio::spawn(async move {
+                let contact = json!({"LastName": format!("child-{i}"), "AccountId": parent});
+                client.create("Contact", &contact).await
+            })
+        })
+        .collect();
+    for write in writes {
+        write.await.unwrap().expect("every write lands eventually");
+    }
+    let stats = emu.stats().await;
+    assert_eq!(count(&stats, &["records", "Contact"]), 6);
+    let locked = count(&stats, &["errors_by_code", "UNABLE_TO_LOCK_ROW"]);
+    assert!(locked >= 1, "the writes did contend: {stats}");
+    assert_eq!(client.metrics().retries.get("lock").copied(), Some(locked));
+    let mut contention = 0;
+    while let Ok(event) = events.try_recv() {
+        contention += u64::from(matches!(event, Event::LockContention { .. }));
+    }
+    assert_eq!(contention, locked);
+}
+
+#[tokio::test]
+async fn a_client_from_the_environment_works_against_the_emulator() {
+    let emu = Emu::start().await;
+    let key = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../emulator/fixtures/jwt/private.pem"
+    );
+    let vars = std::collections::HashMap::from([
+        ("SFSCALE_INSTANCE_URL", emu.url().to_owned()),
+        (
+            "SFSCALE_CLIENT_ID",
+            sfscale_emulator::config::DEFAULT_CLIENT_ID.to_owned(),
+        ),
+        (
+            "SFSCALE_USERNAME",
+            sfscale_emulator::config::DEFAULT_USERNAME.to_owned(),
+        ),
+        ("SFSCALE_PRIVATE_KEY_FILE", key.to_owned()),
+        ("SFSCALE_API_VERSION", "60.0".to_owned()),
+        ("SFSCALE_RESERVE", "0.1".to_owned()),
+    ]);
+    let client = sfscale::ClientBuilder::from_lookup(|name| vars.get(name).cloned())
+        .unwrap()
+        .build()
+        .unwrap();
+    assert_eq!(client.config().api_version, "60.0");
+    let id = client
+        .create("Account", &json!({"Name": "env"}))
+        .await
+        .unwrap();
+    client.get("Account", &id, &["Name"]).await.unwrap();
+    let stats = emu.stats().await;
+    assert_eq!(count(&stats, &["token_grants", "jwt_bearer"]), 1, "{stats}");
+}
