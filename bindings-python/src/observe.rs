@@ -128,9 +128,21 @@ fn log_to_python(py: Python<'_>, record: LogRecord) -> PyResult<()> {
         .map(drop)
 }
 
-/// The `tracing` layer that feeds the logging dispatcher.
+/// The `tracing` layer that feeds the logging dispatcher. The dispatcher's thread does not
+/// survive `fork()`, so a forked child starts its own on its first event.
 struct ToLogging {
-    dispatcher: Dispatcher<LogRecord>,
+    current: parking_lot::Mutex<(u32, Option<Dispatcher<LogRecord>>)>,
+}
+
+impl ToLogging {
+    fn dispatcher(&self) -> Option<Dispatcher<LogRecord>> {
+        let pid = std::process::id();
+        let mut current = self.current.lock();
+        if current.0 != pid {
+            *current = (pid, Dispatcher::new(log_to_python).ok());
+        }
+        current.1.clone()
+    }
 }
 
 impl<S: Subscriber> Layer<S> for ToLogging {
@@ -143,7 +155,10 @@ impl<S: Subscriber> Layer<S> for ToLogging {
         let mut text = Text::default();
         event.record(&mut text);
         let meta = event.metadata();
-        self.dispatcher.send(LogRecord {
+        let Some(dispatcher) = self.dispatcher() else {
+            return;
+        };
+        dispatcher.send(LogRecord {
             logger: meta.target().replace("::", "."),
             level: python_level(meta.level()),
             message: text.0,
@@ -174,7 +189,10 @@ pub fn install_logging() -> PyResult<()> {
         return Ok(());
     }
     let dispatcher = Dispatcher::new(log_to_python)?;
-    let subscriber = tracing_subscriber::registry().with(ToLogging { dispatcher });
+    let layer = ToLogging {
+        current: parking_lot::Mutex::new((std::process::id(), Some(dispatcher))),
+    };
+    let subscriber = tracing_subscriber::registry().with(layer);
     let _ = tracing::subscriber::set_global_default(subscriber);
     let _ = INSTALLED.set(());
     Ok(())
