@@ -6,9 +6,9 @@ import multiprocessing
 import sys
 
 import pytest
-from conftest import Emulator
 
 import sfscale
+from conftest import Emulator
 
 
 def child_call(options: dict) -> int:
