@@ -2,8 +2,9 @@
 //!
 //! This file holds the org's job table ([`BulkJobs`]), the routes, and what ingest and
 //! query share (delete, list, state requests, paging locators). The state machine is in
-//! `job.rs`, ingest resources in `ingest.rs`, batch processing in `processor.rs`, result
-//! files in `results.rs`, query jobs in `query.rs`, the CSV dialect in `csv_io.rs`.
+//! `job.rs`; ingest resources in `ingest.rs`; batch planning in `plan.rs`, batch
+//! processing in `processor.rs` and row writes in `rows.rs`; result files in `results.rs`;
+//! query jobs in `query.rs`; the CSV dialect in `csv_io.rs`.
 //!
 //! Handlers only do resource logic: authentication, API-call counting, the daily limit,
 //! faults and latency are applied by the server's middleware on every data path.
@@ -11,9 +12,11 @@
 mod csv_io;
 mod ingest;
 mod job;
+mod plan;
 mod processor;
 mod query;
 mod results;
+mod rows;
 
 use crate::error::ApiError;
 use crate::ids;
