@@ -937,6 +937,7 @@ async fn query_jobs_refuse_bad_soql_other_versions_and_the_daily_limit() {
         ("SELECT Id FROM", "MALFORMED_QUERY"),
         ("SELECT Nope FROM Account", "INVALID_FIELD"),
         ("SELECT COUNT() FROM Account", "API_ERROR"),
+        ("SELECT Id, (SELECT Id FROM Contacts) FROM Account", "API_ERROR"),
     ] {
         let (status, error) = org
             .json(
