@@ -344,3 +344,42 @@ async fn a_client_from_the_environment_works_against_the_emulator() {
     let stats = emu.stats().await;
     assert_eq!(count(&stats, &["token_grants", "jwt_bearer"]), 1, "{stats}");
 }
+
+#[tokio::test]
+async fn a_full_wait_queue_pushes_back_instead_of_piling_up() {
+    let emu = Emu::start().await;
+    let client = emu
+        .builder()
+        .scheduler_concurrency(1, 1, 1)
+        .scheduler_queue_capacity(2)
+        .scheduler_fail_fast_when_full()
+        .build()
+        .unwrap();
+    client.limits().await.unwrap();
+    emu.set_faults(faults("sobjects", 1.0, "delay:50")).await;
+    let calls: Vec<_> = (0..10)
+        .map(|i| {
+            let client = client.clone();
+            tokio::spawn(async move {
+                client
+                    .create("Account", &json!({"Name": format!("q{i}")}))
+                    .await
+            })
+        })
+        .collect();
+    let mut pushed_back = 0;
+    for call in calls {
+        if let Err(error) = call.await.unwrap() {
+            assert_eq!(
+                (error.kind(), error.code()),
+                (ErrorKind::Backpressure, "BACKPRESSURE"),
+                "{error}"
+            );
+            pushed_back += 1;
+        }
+    }
+    let stats = emu.stats().await;
+    assert!(pushed_back >= 1, "some callers were refused");
+    assert_eq!(count(&stats, &["records", "Account"]), 10 - pushed_back);
+    assert_eq!(count(&stats, &["peak_in_flight"]), 1, "{stats}");
+}
