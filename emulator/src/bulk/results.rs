@@ -222,6 +222,15 @@ mod tests {
     }
 
     #[test]
+    fn an_outcome_stays_small_enough_for_million_row_jobs() {
+        assert!(
+            std::mem::size_of::<Outcome>() <= 40,
+            "{}",
+            std::mem::size_of::<Outcome>()
+        );
+    }
+
+    #[test]
     fn each_file_shows_only_its_outcomes() {
         let id = record_id("0015g00000000001AA").unwrap();
         let ok = Outcome::Success { id, created: true };
