@@ -40,7 +40,8 @@ fn account(ext: &str) -> Record {
 
 /// A queue config in `dir` with short backoff (tests drain quickly after a fault).
 fn config(dir: &Path) -> QueueConfig {
-    QueueConfig::new(dir.join("queue.sqlite")).retry_backoff(Duration::from_millis(20), Duration::from_millis(300))
+    QueueConfig::new(dir.join("queue.sqlite"))
+        .retry_backoff(Duration::from_millis(20), Duration::from_millis(300))
 }
 
 /// Every outcome the queue announces, by ticket.
@@ -55,7 +56,11 @@ fn collect_outcomes(queue: &Queue) -> Arc<Mutex<BTreeMap<u64, QueueEvent>>> {
 
 /// How many Accounts carry each external id, read back through the REST API.
 async fn external_ids(client: &Client) -> BTreeMap<String, u64> {
-    let rows: Vec<Record> = client.query("SELECT External_Id__c FROM Account").try_collect().await.expect("query");
+    let rows: Vec<Record> = client
+        .query("SELECT External_Id__c FROM Account")
+        .try_collect()
+        .await
+        .expect("query");
     let mut counts = BTreeMap::new();
     for row in rows {
         if let Some(ext) = row.get("External_Id__c").and_then(Value::as_str) {
@@ -69,7 +74,10 @@ async fn enqueue_upserts(queue: &Queue, prefix: &str, n: usize, concurrency: usi
     futures::stream::iter(0..n)
         .for_each_concurrent(concurrency, |i| async move {
             let ext = format!("{prefix}-{i}");
-            queue.enqueue("Account", upsert(), account(&ext), None).await.expect("accepted");
+            queue
+                .enqueue("Account", upsert(), account(&ext), None)
+                .await
+                .expect("accepted");
         })
         .await;
 }
@@ -82,17 +90,35 @@ async fn ten_thousand_single_enqueues_take_at_most_sixty_api_calls_and_store_eve
     let dir = tempfile::tempdir().unwrap();
     let queue = client.queue(config(dir.path())).await.unwrap();
     let outcomes = collect_outcomes(&queue);
+    let started = std::time::Instant::now();
     enqueue_upserts(&queue, "ten-k", 10_000, 256).await;
+    let accepted_in = started.elapsed();
     queue.flush().await.unwrap();
     let stats = emu.stats().await;
     let figures = queue.stats();
-    println!("10 000 enqueues: api_requests {}, queue {figures:?}, routes {}", stats["api_requests"], stats["requests_by_route"]);
+    println!(
+        "10 000 enqueues: accepted in {accepted_in:?}, all settled in {:?}; api_requests {}, queue {figures:?}, routes {}",
+        started.elapsed(),
+        stats["api_requests"],
+        stats["requests_by_route"]
+    );
     assert!(count(&stats, &["api_requests"]) <= 60, "{stats}");
     assert_eq!(count(&stats, &["records", "Account"]), 10_000);
-    assert_eq!((figures.delivered + figures.superseded, figures.dead_letters, figures.depth), (10_000, 0, 0));
-    let outcomes = outcomes.lock();
-    assert_eq!(outcomes.len(), 10_000);
-    assert!(outcomes.values().all(|e| matches!(&e.outcome, Outcome::Delivered { id: Some(id), .. } if id.len() == 18)));
+    assert_eq!(
+        (
+            figures.delivered + figures.superseded,
+            figures.dead_letters,
+            figures.depth
+        ),
+        (10_000, 0, 0)
+    );
+    {
+        let outcomes = outcomes.lock();
+        assert_eq!(outcomes.len(), 10_000);
+        assert!(outcomes.values().all(
+            |e| matches!(&e.outcome, Outcome::Delivered { id: Some(id), .. } if id.len() == 18)
+        ));
+    }
     let gauges = client.metrics().gauges;
     assert_eq!(gauges.get("queue_depth"), Some(&0));
     assert!(gauges["queue_writes_per_call"] >= 100, "{gauges:?}");
@@ -106,16 +132,25 @@ async fn a_brownout_in_the_middle_loses_nothing() {
     let emu = Emu::start().await;
     let client = emu.builder().retry_max_attempts(2).build().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let queue = client.queue(config(dir.path()).no_bulk().batch_size(100)).await.unwrap();
+    let queue = client
+        .queue(config(dir.path()).no_bulk().batch_size(100))
+        .await
+        .unwrap();
     enqueue_upserts(&queue, "before", 500, 64).await;
     emu.set_faults(json!({"seed": 1, "rules": [{"route": "composite", "share": 1.0, "effect": "503", "after_s": 0, "for_s": 1}]})).await;
     enqueue_upserts(&queue, "during", 1_000, 64).await;
     queue.flush().await.unwrap();
     let stats = emu.stats().await;
     let figures = queue.stats();
-    println!("brownout: api_requests {}, faults {}, queue {figures:?}", stats["api_requests"], stats["faults_injected"]);
+    println!(
+        "brownout: api_requests {}, faults {}, queue {figures:?}",
+        stats["api_requests"], stats["faults_injected"]
+    );
     assert!(count(&stats, &["faults_injected", "503"]) >= 1, "{stats}");
-    assert!(figures.writes_sent > 1_500, "some writes were sent again: {figures:?}");
+    assert!(
+        figures.writes_sent > 1_500,
+        "some writes were sent again: {figures:?}"
+    );
     assert_eq!((figures.delivered, figures.dead_letters), (1_500, 0));
     let ids = external_ids(&client).await;
     assert_eq!(ids.len(), 1_500);
@@ -126,7 +161,8 @@ async fn a_brownout_in_the_middle_loses_nothing() {
 /// The child role of the kill test: enqueue slowly-drained writes, report each accepted one.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn child_role_enqueues_until_killed() {
-    let (Ok(journal), Ok(url)) = (std::env::var(CHILD_JOURNAL), std::env::var(CHILD_EMULATOR)) else {
+    let (Ok(journal), Ok(url)) = (std::env::var(CHILD_JOURNAL), std::env::var(CHILD_EMULATOR))
+    else {
         return; // Only meaningful when the kill test starts this binary as its child.
     };
     let client = Client::builder()
@@ -137,11 +173,17 @@ async fn child_role_enqueues_until_killed() {
         )
         .build()
         .unwrap();
-    let config = QueueConfig::new(journal).no_bulk().batch_size(50).linger(Duration::from_millis(20));
+    let config = QueueConfig::new(journal)
+        .no_bulk()
+        .batch_size(50)
+        .linger(Duration::from_millis(20));
     let queue = client.queue(config).await.unwrap();
     for i in 0..CHILD_WRITES {
         let ext = format!("killed-{i}");
-        let ticket = queue.enqueue("Account", upsert(), account(&ext), None).await.unwrap();
+        let ticket = queue
+            .enqueue("Account", upsert(), account(&ext), None)
+            .await
+            .unwrap();
         println!("accepted {ext} {}", ticket.0);
     }
     std::future::pending::<()>().await;
@@ -153,11 +195,19 @@ async fn child_role_enqueues_until_killed() {
 async fn a_killed_process_restarted_delivers_every_accepted_write_exactly_once() {
     let emu = Emu::start().await;
     // Slow collections calls, so the kill lands with calls in flight and writes pending.
-    emu.set_faults(json!({"seed": 3, "rules": [{"route": "composite", "share": 1.0, "effect": "delay:150"}]})).await;
+    emu.set_faults(
+        json!({"seed": 3, "rules": [{"route": "composite", "share": 1.0, "effect": "delay:150"}]}),
+    )
+    .await;
     let dir = tempfile::tempdir().unwrap();
     let journal = dir.path().join("queue.sqlite");
     let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["child_role_enqueues_until_killed", "--exact", "--nocapture", "--test-threads=1"])
+        .args([
+            "child_role_enqueues_until_killed",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(CHILD_JOURNAL, &journal)
         .env(CHILD_EMULATOR, emu.url())
         .stdout(Stdio::piped())
@@ -176,13 +226,29 @@ async fn a_killed_process_restarted_delivers_every_accepted_write_exactly_once()
     child.kill().expect("SIGKILL"); // std's kill is SIGKILL on Unix
     child.wait().unwrap();
     // Lines the child printed before dying are accepted writes too.
-    accepted.extend(lines.map_while(Result::ok).filter_map(|l| l.strip_prefix("accepted ").map(|r| r.split(' ').next().unwrap().to_owned())));
-    println!("killed after {} accepted writes, {stored_before_kill} stored", accepted.len());
-    assert!((stored_before_kill as usize) < accepted.len(), "writes were still pending at the kill");
+    accepted.extend(lines.map_while(Result::ok).filter_map(|l| {
+        l.strip_prefix("accepted ")
+            .map(|r| r.split(' ').next().unwrap().to_owned())
+    }));
+    println!(
+        "killed after {} accepted writes, {stored_before_kill} stored",
+        accepted.len()
+    );
+    assert!(
+        (stored_before_kill as usize) < accepted.len(),
+        "writes were still pending at the kill"
+    );
 
     emu.set_faults(json!({"seed": 3, "rules": []})).await;
     let client = emu.client();
-    let queue = client.queue(config(dir.path())).await.expect("the journal reopens after the kill");
+    let queue = client
+        .queue(config(dir.path()))
+        .await
+        .expect("the journal reopens after the kill");
+    assert!(
+        queue.stats().resumed >= 1,
+        "the new process found the dead one's pending writes"
+    );
     queue.flush().await.unwrap();
     let ids = external_ids(&client).await;
     for ext in &accepted {
@@ -204,7 +270,12 @@ async fn invalid_records_become_dead_letters_with_the_real_error_and_replay_afte
     let outcomes = collect_outcomes(&queue);
     let insert = |value: Value| {
         let queue = queue.clone();
-        async move { queue.enqueue("Account", WriteOp::Insert, record(value), None).await.unwrap() }
+        async move {
+            queue
+                .enqueue("Account", WriteOp::Insert, record(value), None)
+                .await
+                .unwrap()
+        }
     };
     let good = insert(json!({"Name": "good", "External_Id__c": "dl-good"})).await;
     let missing = insert(json!({"External_Id__c": "dl-missing"})).await;
@@ -214,29 +285,83 @@ async fn invalid_records_become_dead_letters_with_the_real_error_and_replay_afte
     queue.flush().await.unwrap();
 
     let letters = queue.dead_letters(sfscale::Ticket(0), 100).await.unwrap();
-    let codes: BTreeMap<u64, &str> = letters.iter().map(|l| (l.ticket.0, l.error.code.as_str())).collect();
+    let codes: BTreeMap<u64, &str> = letters
+        .iter()
+        .map(|l| (l.ticket.0, l.error.code.as_str()))
+        .collect();
     assert_eq!(
         codes,
-        BTreeMap::from([(missing.0, "REQUIRED_FIELD_MISSING"), (unknown.0, "INVALID_FIELD"), (dup.0, "DUPLICATE_VALUE"), (gone.0, "INVALID_FIELD")])
+        BTreeMap::from([
+            (missing.0, "REQUIRED_FIELD_MISSING"),
+            (unknown.0, "INVALID_FIELD"),
+            (dup.0, "DUPLICATE_VALUE"),
+            (gone.0, "INVALID_FIELD")
+        ])
     );
     assert!(letters.iter().all(|l| !l.error.message.is_empty()));
-    assert_eq!(letters.iter().find(|l| l.ticket == missing).unwrap().error.fields, vec!["Name".to_owned()]);
-    assert!(matches!(&outcomes.lock()[&good.0].outcome, Outcome::Delivered { id: Some(_), created: _ }));
-    assert!(matches!(&outcomes.lock()[&dup.0].outcome, Outcome::DeadLettered { error } if error.code == "DUPLICATE_VALUE"));
+    assert_eq!(
+        letters
+            .iter()
+            .find(|l| l.ticket == missing)
+            .unwrap()
+            .error
+            .fields,
+        vec!["Name".to_owned()]
+    );
+    assert!(matches!(
+        &outcomes.lock()[&good.0].outcome,
+        Outcome::Delivered {
+            id: Some(_),
+            created: _
+        }
+    ));
+    assert!(
+        matches!(&outcomes.lock()[&dup.0].outcome, Outcome::DeadLettered { error } if error.code == "DUPLICATE_VALUE")
+    );
     assert_eq!(queue.stats().dead_letters, 4);
     assert_eq!(client.metrics().gauges["queue_dead_letters"], 4);
 
     let replayed = [
-        queue.replay(missing, Some(record(json!({"Name": "fixed", "External_Id__c": "dl-missing"})))).await.unwrap(),
-        queue.replay(unknown, Some(record(json!({"Name": "bogus"})))).await.unwrap(),
-        queue.replay(dup, Some(record(json!({"Name": "dup", "External_Id__c": "dl-dup"})))).await.unwrap(),
+        queue
+            .replay(
+                missing,
+                Some(record(
+                    json!({"Name": "fixed", "External_Id__c": "dl-missing"}),
+                )),
+            )
+            .await
+            .unwrap(),
+        queue
+            .replay(unknown, Some(record(json!({"Name": "bogus"}))))
+            .await
+            .unwrap(),
+        queue
+            .replay(
+                dup,
+                Some(record(json!({"Name": "dup", "External_Id__c": "dl-dup"}))),
+            )
+            .await
+            .unwrap(),
     ];
     assert!(queue.discard(gone).await.unwrap());
-    assert_eq!(queue.replay(gone, None).await.unwrap_err().code(), "NOT_FOUND");
+    assert_eq!(
+        queue.replay(gone, None).await.unwrap_err().code(),
+        "NOT_FOUND"
+    );
     queue.flush().await.unwrap();
-    assert!(queue.dead_letters(sfscale::Ticket(0), 100).await.unwrap().is_empty());
+    assert!(queue
+        .dead_letters(sfscale::Ticket(0), 100)
+        .await
+        .unwrap()
+        .is_empty());
     for ticket in replayed {
-        assert!(matches!(outcomes.lock()[&ticket.0].outcome, Outcome::Delivered { .. }), "{ticket:?}");
+        assert!(
+            matches!(
+                outcomes.lock()[&ticket.0].outcome,
+                Outcome::Delivered { .. }
+            ),
+            "{ticket:?}"
+        );
     }
     assert_eq!(count(&emu.stats().await, &["records", "Account"]), 4);
     queue.close().await.unwrap();
@@ -248,7 +373,10 @@ async fn writes_to_one_key_collapse_to_the_latest_values_in_one_call() {
     let emu = Emu::start().await;
     let client = emu.client();
     let dir = tempfile::tempdir().unwrap();
-    let queue = client.queue(config(dir.path()).linger(Duration::from_secs(3600))).await.unwrap();
+    let queue = client
+        .queue(config(dir.path()).linger(Duration::from_secs(3600)))
+        .await
+        .unwrap();
     let outcomes = collect_outcomes(&queue);
     let writes = [
         json!({"External_Id__c": "c-1", "Name": "first", "Phone": "555"}),
@@ -257,18 +385,47 @@ async fn writes_to_one_key_collapse_to_the_latest_values_in_one_call() {
     ];
     let mut tickets = Vec::new();
     for w in writes {
-        tickets.push(queue.enqueue("Account", upsert(), record(w), None).await.unwrap());
+        tickets.push(
+            queue
+                .enqueue("Account", upsert(), record(w), None)
+                .await
+                .unwrap(),
+        );
     }
     queue.flush().await.unwrap();
     let stats = emu.stats().await;
-    assert_eq!(count(&stats, &["requests_by_route", "composite"]), 1, "one collections call: {stats}");
-    let outcomes = outcomes.lock();
-    assert_eq!(outcomes[&tickets[0].0].outcome, Outcome::Superseded { by: tickets[2] });
-    assert_eq!(outcomes[&tickets[1].0].outcome, Outcome::Superseded { by: tickets[2] });
-    assert!(matches!(outcomes[&tickets[2].0].outcome, Outcome::Delivered { created: Some(true), .. }));
-    drop(outcomes);
-    let row: Vec<Record> = client.query("SELECT Name, Phone FROM Account WHERE External_Id__c = 'c-1'").try_collect().await.unwrap();
-    assert_eq!((row[0]["Name"].as_str(), row[0]["Phone"].as_str()), (Some("third"), Some("555")));
+    assert_eq!(
+        count(&stats, &["requests_by_route", "composite"]),
+        1,
+        "one collections call: {stats}"
+    );
+    {
+        let outcomes = outcomes.lock();
+        assert_eq!(
+            outcomes[&tickets[0].0].outcome,
+            Outcome::Superseded { by: tickets[2] }
+        );
+        assert_eq!(
+            outcomes[&tickets[1].0].outcome,
+            Outcome::Superseded { by: tickets[2] }
+        );
+        assert!(matches!(
+            outcomes[&tickets[2].0].outcome,
+            Outcome::Delivered {
+                created: Some(true),
+                ..
+            }
+        ));
+    }
+    let row: Vec<Record> = client
+        .query("SELECT Name, Phone FROM Account WHERE External_Id__c = 'c-1'")
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(
+        (row[0]["Name"].as_str(), row[0]["Phone"].as_str()),
+        (Some("third"), Some("555"))
+    );
     assert_eq!(queue.stats().superseded, 2);
     queue.close().await.unwrap();
 }
@@ -279,19 +436,109 @@ async fn a_full_queue_fails_fast_with_backpressure_and_never_drops_what_it_accep
     let emu = Emu::start().await;
     let client = emu.client();
     let dir = tempfile::tempdir().unwrap();
-    let config = config(dir.path()).linger(Duration::from_secs(3600)).max_pending(5).when_full(WhenFull::FailFast);
+    let config = config(dir.path())
+        .linger(Duration::from_secs(3600))
+        .max_pending(5)
+        .when_full(WhenFull::FailFast);
     let queue = client.queue(config).await.unwrap();
     for i in 0..5 {
-        queue.enqueue("Account", upsert(), account(&format!("bp-{i}")), None).await.unwrap();
+        queue
+            .enqueue("Account", upsert(), account(&format!("bp-{i}")), None)
+            .await
+            .unwrap();
     }
-    let refused = queue.enqueue("Account", upsert(), account("bp-5"), None).await.unwrap_err();
+    let refused = queue
+        .enqueue("Account", upsert(), account("bp-5"), None)
+        .await
+        .unwrap_err();
     assert_eq!(refused.code(), "BACKPRESSURE");
     assert_eq!(queue.stats().depth, 5);
     queue.flush().await.unwrap();
-    queue.enqueue("Account", upsert(), account("bp-5"), None).await.expect("room again after the flush");
+    queue
+        .enqueue("Account", upsert(), account("bp-5"), None)
+        .await
+        .expect("room again after the flush");
     queue.close().await.unwrap();
     let ids = external_ids(&client).await;
     assert_eq!(ids.len(), 6);
+}
+
+/// Backpressure: beyond `max_pending`, `enqueue` waits (by default) until writes settle.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_queue_makes_enqueue_wait_for_room() {
+    let emu = Emu::start().await;
+    let client = emu.client();
+    let dir = tempfile::tempdir().unwrap();
+    let queue = client
+        .queue(
+            config(dir.path())
+                .linger(Duration::from_secs(3600))
+                .max_pending(3),
+        )
+        .await
+        .unwrap();
+    for i in 0..3 {
+        queue
+            .enqueue("Account", upsert(), account(&format!("w-{i}")), None)
+            .await
+            .unwrap();
+    }
+    let mut fourth = Box::pin(queue.enqueue("Account", upsert(), account("w-3"), None));
+    assert!(
+        futures::poll!(&mut fourth).is_pending(),
+        "no room: the fourth enqueue waits"
+    );
+    let (flushed, fourth) = tokio::join!(queue.flush(), fourth);
+    flushed.unwrap();
+    assert_eq!(fourth.unwrap(), sfscale::Ticket(4));
+    queue.close().await.unwrap();
+    assert_eq!(external_ids(&client).await.len(), 4);
+}
+
+/// T6: records that fail with `UNABLE_TO_LOCK_ROW` (parallel calls writing children of one
+/// parent) are retried, not dead-lettered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_that_hit_a_row_lock_are_retried_until_saved() {
+    // Each collections call holds the parent Account's lock for 0.5 ms per record; a writer
+    // waits at most 1 ms for it.
+    let mut setup = sfscale_emulator::Config::default();
+    setup.bulk.row_micros = 500;
+    setup.limits.lock_wait_ms = 1;
+    let emu = Emu::start_with(setup).await;
+    let client = emu.client();
+    let parent = client
+        .create("Account", &account("lock-parent"))
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let queue = client
+        .queue(config(dir.path()).no_bulk().batch_size(50).workers(8))
+        .await
+        .unwrap();
+    futures::stream::iter(0..1_000)
+        .for_each_concurrent(64, |i| {
+            let queue = queue.clone();
+            let parent = parent.clone();
+            async move {
+                let contact = record(json!({"LastName": format!("c{i}"), "AccountId": parent, "External_Id__c": format!("lock-{i}")}));
+                queue.enqueue("Contact", upsert(), contact, None).await.unwrap();
+            }
+        })
+        .await;
+    queue.flush().await.unwrap();
+    let stats = emu.stats().await;
+    println!(
+        "lock contention: errors {}, queue {:?}",
+        stats["errors_by_code"],
+        queue.stats()
+    );
+    assert!(
+        count(&stats, &["errors_by_code", "UNABLE_TO_LOCK_ROW"]) >= 1,
+        "the parent lock was contended: {stats}"
+    );
+    assert_eq!(count(&stats, &["records", "Contact"]), 1_000);
+    assert_eq!(queue.stats().dead_letters, 0);
+    queue.close().await.unwrap();
 }
 
 /// T2 guard: a second queue on a live journal is refused instead of double-sending.
@@ -304,5 +551,11 @@ async fn a_journal_open_in_one_queue_is_refused_to_another() {
     let err = client.queue(config(dir.path())).await.unwrap_err();
     assert_eq!(err.code(), "QUEUE_JOURNAL_IN_USE");
     first.close().await.unwrap();
-    client.queue(config(dir.path())).await.expect("free again after close").close().await.unwrap();
+    client
+        .queue(config(dir.path()))
+        .await
+        .expect("free again after close")
+        .close()
+        .await
+        .unwrap();
 }

@@ -61,6 +61,8 @@ pub struct QueueStats {
     pub delivered: u64,
     /// Writes replaced by a later write to their key.
     pub superseded: u64,
+    /// Writes without an outcome found in the journal when this process opened it.
+    pub resumed: u64,
 }
 
 impl Client {
@@ -103,6 +105,9 @@ impl Queue {
         let counters = Arc::new(Counters::default());
         counters.depth.store(recovered.unresolved, Ordering::SeqCst);
         counters.dead.store(recovered.dead, Ordering::SeqCst);
+        counters
+            .resumed
+            .store(recovered.unresolved, Ordering::SeqCst);
         let stop = CancellationToken::new();
         let shared = Arc::new(Shared {
             client: client.with_priority(config.priority),
@@ -282,6 +287,7 @@ fn stats(c: &Counters) -> QueueStats {
         writes_sent: c.writes_sent.load(Ordering::Relaxed),
         delivered: c.delivered.load(Ordering::Relaxed),
         superseded: c.superseded.load(Ordering::Relaxed),
+        resumed: c.resumed.load(Ordering::Relaxed),
     }
 }
 

@@ -66,6 +66,8 @@ pub struct Counters {
     pub superseded: AtomicU64,
     /// When the oldest unresolved write was accepted (Unix ms; 0 when none).
     pub oldest_ms: AtomicU64,
+    /// Writes without an outcome found at open.
+    pub resumed: AtomicU64,
 }
 
 /// A write waiting for its group commit.
