@@ -5,6 +5,8 @@
 //! shared state (the core client, cheap to clone) sits behind [`Handle`], which `close()`
 //! empties so later calls fail clearly; calls already running keep their own clone.
 
+use std::path::PathBuf;
+
 use parking_lot::RwLock;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyType};
@@ -16,6 +18,7 @@ use crate::errors::core_err;
 use crate::observe::Dispatcher;
 use crate::ops::{self, run_async, run_sync};
 use crate::query::{AsyncQueryIterator, QueryIterator};
+use crate::queue::{self, Queue};
 use crate::runtime::ready;
 
 /// The core client of a Python client, until closed.
@@ -265,6 +268,16 @@ impl Client {
         })
     }
 
+    #[pyo3(signature = (path, **options))]
+    fn queue(
+        &self,
+        py: Python<'_>,
+        path: PathBuf,
+        options: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Queue> {
+        queue::open_sync(py, &self.handle.get(py)?, queue::config(path, options)?)
+    }
+
     fn metrics(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         self.handle.metrics(py)
     }
@@ -508,6 +521,17 @@ impl AsyncClient {
         Ok(AsyncBulk {
             inner: self.handle.get(py)?.bulk(),
         })
+    }
+
+    /// An awaitable of the opened `AsyncQueue`.
+    #[pyo3(signature = (path, **options))]
+    fn queue<'py>(
+        &self,
+        py: Python<'py>,
+        path: PathBuf,
+        options: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        queue::open_async(py, &self.handle.get(py)?, queue::config(path, options)?)
     }
 
     fn metrics(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {

@@ -8,6 +8,7 @@
 //! - [`ops`]: each operation once (arguments in, a pending core call out) for both clients.
 //! - [`query`]: record streams as `for` / `async for` iterators.
 //! - [`bulk`]: `client.bulk` (ingest, resume, query, write).
+//! - [`queue`]: `client.queue(path)`, the durable write-behind queue.
 //! - [`soql`]: the core's SOQL builder.
 //! - [`convert`] and [`output`]: values and results across the boundary.
 //! - [`errors`]: the core's error as a `sfscale.SfscaleError` subclass.
@@ -24,6 +25,7 @@ mod observe;
 mod ops;
 mod output;
 mod query;
+mod queue;
 mod runtime;
 mod soql;
 
@@ -38,6 +40,8 @@ fn _sfscale(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<bulk::AsyncBulk>()?;
     m.add_class::<query::QueryIterator>()?;
     m.add_class::<query::AsyncQueryIterator>()?;
+    m.add_class::<queue::Queue>()?;
+    m.add_class::<queue::AsyncQueue>()?;
     m.add_class::<soql::Soql>()?;
     m.add_function(wrap_pyfunction!(soql::soql, m)?)?;
     m.add_function(wrap_pyfunction!(errors::error_kinds, m)?)?;

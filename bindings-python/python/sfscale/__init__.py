@@ -10,6 +10,8 @@ Python face:
         for account in sf.query("SELECT Id, Name FROM Account"):
             ...
         result = sf.bulk.ingest("Contact", "upsert", rows, external_id="Ext_Id__c")
+        with sf.queue("writes.sqlite") as queue:       # durable write-behind
+            queue.enqueue("Account", "upsert", record, external_id="Ext_Id__c")
 
     async with sfscale.AsyncClient(instance_url=..., client_id=..., client_secret=...) as sf:
         async for account in sf.query("SELECT Id FROM Account"):
@@ -24,9 +26,11 @@ from sfscale._sfscale import (
     AsyncBulk,
     AsyncClient,
     AsyncQueryIterator,
+    AsyncQueue,
     Bulk,
     Client,
     QueryIterator,
+    Queue,
     Soql,
     error_kinds,
     set_log_level,
@@ -54,6 +58,7 @@ __all__ = [
     "AsyncBulk",
     "AsyncClient",
     "AsyncQueryIterator",
+    "AsyncQueue",
     "AuthError",
     "BackpressureError",
     "Bulk",
@@ -65,6 +70,7 @@ __all__ = [
     "NetworkError",
     "NotFoundError",
     "QueryIterator",
+    "Queue",
     "SalesforceError",
     "ServerError",
     "SfscaleError",
