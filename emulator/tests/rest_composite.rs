@@ -665,3 +665,35 @@ async fn sobject_tree_creates_parents_then_children_all_or_nothing() {
     );
     assert_eq!(org.count("Account"), 2);
 }
+
+#[tokio::test]
+async fn composite_subrequests_carry_their_own_headers_and_share_query_cursors() {
+    let org = Org::start().await;
+    for i in 0..250 {
+        org.seed("Account", json!({"Name": format!("A{i:03}")}));
+    }
+    let mut query = sub("GET", "/query?q=SELECT+Id+FROM+Account", "page", None);
+    query["httpHeaders"] = json!({"Sforce-Query-Options": "batchSize=200"});
+    let mut describe = sub("GET", "/sobjects/Account/describe", "describe", None);
+    describe["httpHeaders"] = json!({"If-Modified-Since": "Fri, 01 Jan 2100 00:00:00 GMT"});
+    let answer = org
+        .post("/composite", json!({"compositeRequest": [query, describe]}))
+        .await;
+    let entries = answer.body["compositeResponse"].as_array().unwrap();
+    assert_eq!(entries[0]["body"]["records"].as_array().unwrap().len(), 200);
+    assert_eq!(
+        (entries[1]["httpStatusCode"].as_u64(), &entries[1]["body"]),
+        (Some(304), &json!(null))
+    );
+    assert!(entries[1]["httpHeaders"]["Last-Modified"].is_string());
+    let next = entries[0]["body"]["nextRecordsUrl"].as_str().unwrap();
+    let rest = org.get(next).await;
+    assert_eq!(
+        (
+            rest.status,
+            rest.body["records"].as_array().unwrap().len(),
+            &rest.body["done"]
+        ),
+        (200, 50, &json!(true))
+    );
+}
