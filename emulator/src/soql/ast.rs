@@ -30,12 +30,30 @@ pub enum SelectItem {
         group: FieldGroup,
         at: usize,
     },
-    /// `COUNT(field) [alias]`, an aggregate returning one row.
-    Count {
-        path: Path,
+    /// `SUM(Amount) [alias]` and the other aggregate functions.
+    Aggregate {
+        call: AggregateCall,
         alias: Option<String>,
-        at: usize,
     },
+}
+
+/// The aggregate functions of `SELECT` and `ORDER BY` in aggregate queries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Function {
+    Count,
+    CountDistinct,
+    Sum,
+    Avg,
+    Min,
+    Max,
+}
+
+/// `FUNCTION(field)` as written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AggregateCall {
+    pub function: Function,
+    pub path: Path,
+    pub at: usize,
 }
 
 /// Which fields `FIELDS(…)` stands for.
@@ -134,6 +152,8 @@ pub enum Condition {
 #[derive(Debug, Clone, PartialEq)]
 pub struct OrderKey {
     pub path: Path,
+    /// `ORDER BY SUM(Amount)`: the aggregate applied to `path`.
+    pub function: Option<Function>,
     pub descending: bool,
     /// `NULLS FIRST` (`Some(true)`) / `NULLS LAST`; default: first ascending, last descending.
     pub nulls_first: Option<bool>,
@@ -152,6 +172,7 @@ pub struct Query {
     pub object: String,
     pub object_at: usize,
     pub condition: Option<Condition>,
+    pub group_by: Vec<Path>,
     pub order_by: Vec<OrderKey>,
     pub limit: Option<Count>,
     pub offset: Option<Count>,

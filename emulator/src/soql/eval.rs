@@ -13,7 +13,8 @@
 //! scan, and become id lists; an `Id` pinned by the filter turns the scan into lookups.
 //! Each parent-to-child subquery runs once for all the returned rows, grouped by parent.
 
-use super::filter::{is_null, Filter, Members, Source};
+use super::aggregate;
+use super::filter::{Filter, Members, Source};
 use super::output::Row;
 use super::plan::{Node, Prepared, Shape, Slot};
 use super::sort;
@@ -100,13 +101,23 @@ pub fn execute(
             rows: Vec::new(),
         }),
         Shape::Aggregate => {
-            let counts = prepared
-                .select
-                .iter()
-                .map(|&slot| rows.iter().filter(|r| !is_null(r.value(slot))).count());
+            let grouping = prepared
+                .grouping
+                .as_ref()
+                .expect("aggregate queries have a grouping");
+            let mut rows = aggregate::evaluate(grouping, &rows);
+            if !prepared.order.is_empty() {
+                let keep = prepared
+                    .limit
+                    .map(|limit| limit.saturating_add(prepared.offset));
+                rows = sort::sorted(rows, &prepared.order, keep);
+            }
+            let range = window(rows.len(), prepared);
+            rows.truncate(range.end);
+            rows.drain(..range.start);
             Ok(QueryResult {
-                total_size: 1,
-                rows: vec![Row::aggregate(counts)],
+                total_size: rows.len(),
+                rows,
             })
         }
         Shape::Records => {

@@ -4,7 +4,9 @@
 //! they agree on what a query means and on how it fails. Supported:
 //!
 //! - field lists with parent fields to any depth (`Account.Owner.Email`),
-//!   `FIELDS(ALL|STANDARD|CUSTOM)`, `COUNT()` and `COUNT(field)`;
+//!   `FIELDS(ALL|STANDARD|CUSTOM)`, `COUNT()`;
+//! - aggregate queries: `COUNT`, `COUNT_DISTINCT`, `SUM`, `AVG`, `MIN`, `MAX` with optional
+//!   aliases, `GROUP BY` plain fields, `ORDER BY` grouped fields or aggregates;
 //! - parent-to-child subqueries (`(SELECT … FROM Contacts)`, one level, REST only);
 //! - `WHERE` with `= != <> < <= > >=`, `LIKE`, `IN`/`NOT IN` (lists or semi-/anti-join
 //!   subqueries such as `Id IN (SELECT AccountId FROM Contact)`), `AND`/`OR`/`NOT` and
@@ -13,8 +15,9 @@
 //! - `ORDER BY` with `ASC`/`DESC` and `NULLS FIRST|LAST`, `LIMIT`, `OFFSET` (≤ 2000);
 //! - `WITH SECURITY_ENFORCED` and `FOR VIEW` (accepted, no effect).
 //!
-//! `GROUP BY`, `TYPEOF` and functions other than `COUNT` and `FIELDS` are rejected with a
-//! `MALFORMED_QUERY` that says the emulator lacks them.
+//! `HAVING`, `GROUP BY ROLLUP|CUBE`, `TYPEOF`, `USING SCOPE` and other functions
+//! (`FORMAT`, `toLabel`, date functions …) are rejected with a `MALFORMED_QUERY` that says
+//! the emulator lacks them.
 //!
 //! Errors are [`FieldError`]s with Salesforce's codes (`MALFORMED_QUERY`, `INVALID_FIELD`,
 //! `INVALID_TYPE`, `NUMBER_OUTSIDE_VALID_RANGE`, `INVALID_QUERY_FILTER_OPERATOR`) and
@@ -44,6 +47,7 @@
 //!   creation order.
 //! - [`Row`]s hold only the selected values, so cursors can keep many of them.
 
+mod aggregate;
 mod ast;
 mod dates;
 mod errors;

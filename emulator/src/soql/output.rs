@@ -34,10 +34,6 @@ impl Row {
         }
     }
 
-    pub(super) fn aggregate(counts: impl Iterator<Item = usize>) -> Row {
-        Row::new(counts.map(Value::from).collect())
-    }
-
     /// The copied fields of `node`, `None` when that parent record is absent.
     pub(super) fn node(&self, node: usize) -> Option<&[Value]> {
         if node == 0 {
@@ -266,7 +262,7 @@ mod tests {
         let record = serde_json::Value::Object(result.rows[0].to_json(&prepared, "59.0"));
         assert_eq!(
             record,
-            json!({"attributes": {"type": "AggregateResult"}, "n": 4, "expr1": 3})
+            json!({"attributes": {"type": "AggregateResult"}, "n": 4, "expr0": 3})
         );
     }
 

@@ -51,6 +51,15 @@ const FIXED_DATES: &[(&str, RelativeDate)] = &[
 
 type NDate = fn(u32) -> RelativeDate;
 
+const FUNCTIONS: &[(&str, Function)] = &[
+    ("COUNT", Function::Count),
+    ("COUNT_DISTINCT", Function::CountDistinct),
+    ("SUM", Function::Sum),
+    ("AVG", Function::Avg),
+    ("MIN", Function::Min),
+    ("MAX", Function::Max),
+];
+
 const N_DATES: &[(&str, NDate)] = &[
     ("LAST_N_DAYS", RelativeDate::LastNDays),
     ("NEXT_N_DAYS", RelativeDate::NextNDays),
@@ -178,7 +187,7 @@ impl Parser<'_> {
         if !nested {
             self.security_clause()?;
         }
-        self.reject_grouping()?;
+        let group_by = self.group_by()?;
         let order_by = self.order_by()?;
         let limit = if self.eat_keyword("LIMIT") {
             Some(self.count()?)
@@ -198,6 +207,7 @@ impl Parser<'_> {
             object,
             object_at,
             condition,
+            group_by,
             order_by,
             limit,
             offset,
@@ -240,24 +250,13 @@ impl Parser<'_> {
             return self.fields_function(token.at);
         }
         if token.kind == Kind::Name && next.is_symbol("(") {
-            if !token.is_keyword("COUNT") {
-                return Err(self.unsupported(
-                    token.at,
-                    &format!("The function {}()", token.text.to_ascii_uppercase()),
-                ));
-            }
-            self.pos += 2;
-            if self.eat_symbol(")") {
+            if token.is_keyword("COUNT") && self.peek_at(2).is_symbol(")") {
+                self.pos += 3;
                 return Ok(SelectItem::CountAll { at: token.at });
             }
-            let path = self.path()?;
-            self.expect_symbol(")")?;
+            let call = self.aggregate_call()?;
             let alias = self.alias();
-            return Ok(SelectItem::Count {
-                path,
-                alias,
-                at: token.at,
-            });
+            return Ok(SelectItem::Aggregate { call, alias });
         }
         Ok(SelectItem::Field(self.path()?))
     }
@@ -274,6 +273,23 @@ impl Parser<'_> {
         self.pos += 1;
         self.expect_symbol(")")?;
         Ok(SelectItem::Fields { group, at })
+    }
+
+    /// `FUNCTION(field)` for the aggregate functions; other functions are refused.
+    fn aggregate_call(&mut self) -> Result<AggregateCall, FieldError> {
+        let token = self.peek().clone();
+        let name = token.text.to_ascii_uppercase();
+        let Some((_, function)) = FUNCTIONS.iter().find(|(n, _)| *n == name) else {
+            return Err(self.unsupported(token.at, &format!("The function {name}()")));
+        };
+        self.pos += 2;
+        let path = self.path()?;
+        self.expect_symbol(")")?;
+        Ok(AggregateCall {
+            function: *function,
+            path,
+            at: token.at,
+        })
     }
 
     /// An optional alias after an aggregate: a name that is not a keyword.
@@ -329,12 +345,29 @@ impl Parser<'_> {
         Err(self.unsupported(with_at, &format!("WITH {}", mode.text)))
     }
 
-    fn reject_grouping(&self) -> Result<(), FieldError> {
-        let token = self.peek();
-        if token.is_keyword("GROUP") || token.is_keyword("HAVING") {
-            return Err(self.unsupported(token.at, &token.text.to_ascii_uppercase()));
+    /// `GROUP BY field, …` (plain fields; `ROLLUP`, `CUBE` and `HAVING` are not supported).
+    fn group_by(&mut self) -> Result<Vec<Path>, FieldError> {
+        let mut paths = Vec::new();
+        if self.eat_keyword("GROUP") {
+            self.expect_keyword("BY")?;
+            let token = self.peek();
+            if (token.is_keyword("ROLLUP") || token.is_keyword("CUBE"))
+                && self.peek_at(1).is_symbol("(")
+            {
+                return Err(self.unsupported(
+                    token.at,
+                    &format!("GROUP BY {}", token.text.to_ascii_uppercase()),
+                ));
+            }
+            paths.push(self.path()?);
+            while self.eat_symbol(",") {
+                paths.push(self.path()?);
+            }
         }
-        Ok(())
+        if self.peek().is_keyword("HAVING") {
+            return Err(self.unsupported(self.peek().at, "HAVING"));
+        }
+        Ok(paths)
     }
 
     /// `FOR VIEW | REFERENCE | UPDATE`: accepted and ignored.
@@ -359,7 +392,13 @@ impl Parser<'_> {
         self.expect_keyword("BY")?;
         let mut keys = Vec::new();
         loop {
-            let path = self.path()?;
+            let (path, function) =
+                if self.peek().kind == Kind::Name && self.peek_at(1).is_symbol("(") {
+                    let call = self.aggregate_call()?;
+                    (call.path, Some(call.function))
+                } else {
+                    (self.path()?, None)
+                };
             let descending = self.eat_keyword("DESC");
             if !descending {
                 self.eat_keyword("ASC");
@@ -376,6 +415,7 @@ impl Parser<'_> {
             };
             keys.push(OrderKey {
                 path,
+                function,
                 descending,
                 nulls_first,
             });
@@ -715,20 +755,28 @@ mod tests {
     }
 
     #[test]
-    fn count_forms() {
+    fn count_and_aggregate_forms() {
         assert_eq!(
             parse("SELECT COUNT() FROM Account").unwrap().select,
             [SelectItem::CountAll { at: 7 }]
         );
         let q = parse("SELECT count(Id) total FROM Account").unwrap();
+        let call = AggregateCall {
+            function: Function::Count,
+            path: path("Id", 13),
+            at: 7,
+        };
         assert_eq!(
             q.select,
-            [SelectItem::Count {
-                path: path("Id", 13),
-                alias: Some("total".into()),
-                at: 7
+            [SelectItem::Aggregate {
+                call,
+                alias: Some("total".into())
             }]
         );
+        let q = parse("SELECT Industry, SUM(AnnualRevenue) FROM Account GROUP BY Industry ORDER BY SUM(AnnualRevenue) DESC").unwrap();
+        assert_eq!(q.group_by, [path("Industry", 58)]);
+        assert_eq!(q.order_by[0].function, Some(Function::Sum));
+        assert!(q.order_by[0].descending);
         let e = error("SELECT COUNT(), Id FROM Account");
         assert!(
             e.message
@@ -833,15 +881,15 @@ mod tests {
                 "nested subquery",
             ),
             (
-                "SELECT Industry, COUNT(Id) FROM Account GROUP BY Industry",
-                "GROUP",
+                "SELECT Industry FROM Account GROUP BY ROLLUP(Industry)",
+                "ROLLUP",
             ),
-            ("SELECT MAX(AnnualRevenue) FROM Account", "MAX()"),
-            ("SELECT Id FROM Account USING SCOPE mine", "USING SCOPE"),
             (
-                "SELECT Id FROM Account WHERE Id IN (SELECT AccountId FROM Contact GROUP BY AccountId)",
-                "GROUP",
+                "SELECT Industry FROM Account GROUP BY Industry HAVING COUNT(Id) > 1",
+                "HAVING",
             ),
+            ("SELECT FORMAT(AnnualRevenue) FROM Account", "FORMAT()"),
+            ("SELECT Id FROM Account USING SCOPE mine", "USING SCOPE"),
         ] {
             let e = error(soql);
             assert_eq!(e.code, "MALFORMED_QUERY");

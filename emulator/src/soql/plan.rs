@@ -12,7 +12,8 @@
 //! All name errors are found here, before any data is read, in the order Salesforce
 //! reports them: the object, then the select list, the filter and the ordering.
 
-use super::ast::{FieldGroup, Path, Query, SelectItem};
+use super::aggregate::{self, Column, Grouping};
+use super::ast::{AggregateCall, FieldGroup, Function, Path, Query, SelectItem};
 use super::errors;
 use super::filter::{self, Filter};
 use crate::schema::{child_relationship_name, FieldType, ObjectDef, Schema};
@@ -55,7 +56,7 @@ pub enum Shape {
     Records,
     /// `SELECT COUNT()`: only a total size.
     CountAll,
-    /// `SELECT COUNT(field) [alias], …`: one `AggregateResult` row.
+    /// Aggregate functions, with or without `GROUP BY`: `AggregateResult` rows.
     Aggregate,
 }
 
@@ -108,6 +109,7 @@ struct SelectList {
     columns: Vec<String>,
     items: Vec<OutItem>,
     subqueries: Vec<Subquery>,
+    grouping: Option<Grouping>,
 }
 
 /// A query checked against the schema, ready to run any number of times.
@@ -125,6 +127,8 @@ pub struct Prepared {
     pub(super) has_offset: bool,
     pub(super) output: Vec<OutEntry>,
     pub(super) subqueries: Vec<Subquery>,
+    /// For aggregate queries: how rows become result rows.
+    pub(super) grouping: Option<Grouping>,
 }
 
 impl Prepared {
@@ -134,7 +138,8 @@ impl Prepared {
     }
 
     /// Output column names in SELECT order, dot notation with canonical case
-    /// (`Account.Name`); `expr0`-style names (or aliases) for `COUNT(field)`; empty for `COUNT()`.
+    /// (`Account.Name`); for aggregate queries the `AggregateResult` keys (grouped field
+    /// names, aliases, `expr0`, …); empty for `COUNT()`.
     pub fn columns(&self) -> &[String] {
         &self.columns
     }
@@ -200,18 +205,7 @@ pub fn resolve(
         Some(condition) => Some(filter::compile(&mut resolver, condition, today)?),
         None => None,
     };
-    let order = query
-        .order_by
-        .iter()
-        .map(|key| {
-            let slot = resolver.slot(&key.path)?;
-            Ok(OrderSlot {
-                slot,
-                descending: key.descending,
-                nulls_first: key.nulls_first.unwrap_or(!key.descending),
-            })
-        })
-        .collect::<Result<Vec<_>, FieldError>>()?;
+    let order = resolver.order(query, list.grouping.as_ref())?;
     let offset = query.offset.map_or(0, |o| o.value);
     if offset > MAX_OFFSET {
         return Err(FieldError::new(
@@ -231,6 +225,7 @@ pub fn resolve(
         nodes: resolver.nodes,
         select: list.slots,
         subqueries: list.subqueries,
+        grouping: list.grouping,
         filter,
         order,
         limit: query.limit.map(|l| l.value as usize),
@@ -264,42 +259,22 @@ impl<'a> Resolver<'a> {
             columns: Vec::new(),
             items: Vec::new(),
             subqueries: Vec::new(),
+            grouping: None,
         };
         if let [SelectItem::CountAll { .. }] = query.select.as_slice() {
             list.shape = Shape::CountAll;
             return Ok(list);
         }
-        let aggregate = query
-            .select
-            .iter()
-            .any(|i| matches!(i, SelectItem::Count { .. }));
+        let aggregate = !query.group_by.is_empty()
+            || query
+                .select
+                .iter()
+                .any(|i| matches!(i, SelectItem::Aggregate { .. }));
         if aggregate {
-            list.shape = Shape::Aggregate;
+            return self.aggregate_list(query);
         }
-        for (i, item) in query.select.iter().enumerate() {
+        for item in &query.select {
             let resolved = match item {
-                SelectItem::Field(path) if aggregate => {
-                    let message = format!("Field must be grouped or aggregated: {}", path.text());
-                    return Err(errors::at(
-                        self.soql,
-                        path.at,
-                        errors::MALFORMED_QUERY,
-                        &message,
-                    ));
-                }
-                SelectItem::Fields { at, .. } | SelectItem::CountAll { at } if aggregate => {
-                    let message = "Aggregate functions cannot be combined with other fields";
-                    return Err(errors::at(self.soql, *at, errors::MALFORMED_QUERY, message));
-                }
-                SelectItem::Subquery(sub) if aggregate => {
-                    let message = "Aggregate functions cannot be combined with subqueries";
-                    return Err(errors::at(
-                        self.soql,
-                        sub.object_at,
-                        errors::MALFORMED_QUERY,
-                        message,
-                    ));
-                }
                 SelectItem::Subquery(sub) => {
                     list.items.push(OutItem::Children(list.subqueries.len()));
                     list.subqueries.push(self.subquery(sub)?);
@@ -307,11 +282,14 @@ impl<'a> Resolver<'a> {
                 }
                 SelectItem::Field(path) => vec![self.resolve_path(path)?],
                 SelectItem::Fields { group, at } => self.field_group(query, *group, *at)?,
-                SelectItem::Count { path, alias, .. } => {
-                    vec![(
-                        self.slot(path)?,
-                        alias.clone().unwrap_or_else(|| format!("expr{i}")),
-                    )]
+                SelectItem::Aggregate { call, .. } => {
+                    let message = "Aggregate functions need an aggregate query";
+                    return Err(errors::at(
+                        self.soql,
+                        call.at,
+                        errors::MALFORMED_QUERY,
+                        message,
+                    ));
                 }
                 SelectItem::CountAll { at } => {
                     let message = "COUNT() must be the only element in the SELECT list";
@@ -329,6 +307,180 @@ impl<'a> Resolver<'a> {
             }
         }
         Ok(list)
+    }
+
+    /// The select list of an aggregate query: grouped fields and aggregate functions.
+    fn aggregate_list(&mut self, query: &Query) -> Result<SelectList, FieldError> {
+        let mut keys = Vec::with_capacity(query.group_by.len());
+        for path in &query.group_by {
+            keys.push(self.resolve_path(path)?);
+        }
+        let mut columns = Vec::new();
+        let mut names: Vec<String> = Vec::new();
+        let mut unnamed = 0;
+        for item in &query.select {
+            let (column, name) = match item {
+                SelectItem::Field(path) => {
+                    let (slot, canonical) = self.resolve_path(path)?;
+                    let Some(key) = keys.iter().position(|(s, _)| *s == slot) else {
+                        let message = format!("Field must be grouped or aggregated: {canonical}");
+                        return Err(errors::at(
+                            self.soql,
+                            path.at,
+                            errors::MALFORMED_QUERY,
+                            &message,
+                        ));
+                    };
+                    let field = canonical
+                        .rsplit('.')
+                        .next()
+                        .unwrap_or(&canonical)
+                        .to_string();
+                    (Column::Key(key), field)
+                }
+                SelectItem::Aggregate { call, alias } => {
+                    let slot = self.aggregate_slot(call)?;
+                    // Unaliased aggregates are named expr0, expr1, … in order, as in Salesforce.
+                    let name = alias.clone().unwrap_or_else(|| {
+                        unnamed += 1;
+                        format!("expr{}", unnamed - 1)
+                    });
+                    (
+                        Column::Aggregate {
+                            function: call.function,
+                            slot,
+                        },
+                        name,
+                    )
+                }
+                SelectItem::Fields { at, .. } | SelectItem::CountAll { at } => {
+                    let message =
+                        "Aggregate queries select only grouped fields and aggregate functions";
+                    return Err(errors::at(self.soql, *at, errors::MALFORMED_QUERY, message));
+                }
+                SelectItem::Subquery(sub) => {
+                    let message = "Aggregate queries cannot have subqueries";
+                    return Err(errors::at(
+                        self.soql,
+                        sub.object_at,
+                        errors::MALFORMED_QUERY,
+                        message,
+                    ));
+                }
+            };
+            if names.iter().any(|n| n.eq_ignore_ascii_case(&name)) {
+                return Err(FieldError::new(
+                    errors::INVALID_FIELD,
+                    format!("duplicate alias: {name}"),
+                    &[],
+                ));
+            }
+            columns.push(column);
+            names.push(name);
+        }
+        let grouping = Grouping {
+            keys: keys.into_iter().map(|(slot, _)| slot).collect(),
+            columns,
+        };
+        Ok(SelectList {
+            shape: Shape::Aggregate,
+            slots: Vec::new(),
+            columns: names,
+            items: Vec::new(),
+            subqueries: Vec::new(),
+            grouping: Some(grouping),
+        })
+    }
+
+    /// The field an aggregate function reads, checked against the function.
+    fn aggregate_slot(&mut self, call: &AggregateCall) -> Result<Slot, FieldError> {
+        let slot = self.slot(&call.path)?;
+        if !aggregate::accepts(call.function, slot.field_type) {
+            let message = format!(
+                "Invalid field {} for {:?} aggregate",
+                call.path.text(),
+                call.function
+            );
+            return Err(errors::at(
+                self.soql,
+                call.path.at,
+                errors::MALFORMED_QUERY,
+                &message,
+            ));
+        }
+        Ok(slot)
+    }
+
+    /// `ORDER BY` keys: fields of the rows, or for aggregate queries, output columns.
+    fn order(
+        &mut self,
+        query: &Query,
+        grouping: Option<&Grouping>,
+    ) -> Result<Vec<OrderSlot>, FieldError> {
+        let mut order = Vec::with_capacity(query.order_by.len());
+        for key in &query.order_by {
+            let slot = match (grouping, key.function) {
+                (None, None) => self.slot(&key.path)?,
+                (None, Some(_)) => {
+                    let message = "Aggregate functions in ORDER BY need an aggregate query";
+                    return Err(errors::at(
+                        self.soql,
+                        key.path.at,
+                        errors::MALFORMED_QUERY,
+                        message,
+                    ));
+                }
+                (Some(grouping), function) => self.output_slot(grouping, &key.path, function)?,
+            };
+            let nulls_first = key.nulls_first.unwrap_or(!key.descending);
+            order.push(OrderSlot {
+                slot,
+                descending: key.descending,
+                nulls_first,
+            });
+        }
+        Ok(order)
+    }
+
+    /// The output column of an aggregate query that `ORDER BY path` or `ORDER BY f(path)` names.
+    fn output_slot(
+        &mut self,
+        grouping: &Grouping,
+        path: &Path,
+        function: Option<Function>,
+    ) -> Result<Slot, FieldError> {
+        let slot = self.slot(path)?;
+        let column = grouping
+            .columns
+            .iter()
+            .position(|column| match (*column, function) {
+                (Column::Key(i), None) => grouping.keys[i] == slot,
+                (
+                    Column::Aggregate {
+                        function: f,
+                        slot: s,
+                    },
+                    Some(wanted),
+                ) => f == wanted && s == slot,
+                _ => false,
+            });
+        let Some(column) = column else {
+            let message = format!(
+                "ORDER BY {} must be in the select list of an aggregate query (sfscale-emulator)",
+                path.text()
+            );
+            return Err(errors::at(
+                self.soql,
+                path.at,
+                errors::MALFORMED_QUERY,
+                &message,
+            ));
+        };
+        Ok(Slot {
+            node: 0,
+            column,
+            field_type: grouping.columns[column].field_type(&grouping.keys),
+        })
     }
 
     /// Resolves the query of a semi-join: it must select exactly one id or reference field.

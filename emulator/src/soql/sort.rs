@@ -63,7 +63,9 @@ fn position(key: &[u8]) -> usize {
     u64::from_be_bytes(tail) as usize
 }
 
-fn encode_value(key: &mut Vec<u8>, value: &Value, field_type: FieldType) {
+/// Appends the order-preserving, prefix-free encoding of a non-null value (text folded
+/// to lowercase); also used to compare and group values in aggregate queries.
+pub fn encode_value(key: &mut Vec<u8>, value: &Value, field_type: FieldType) {
     match value {
         Value::Bool(b) => key.push(u8::from(*b)),
         Value::Number(n) => key.extend_from_slice(&ordered_f64(n.as_f64().unwrap_or_default())),
