@@ -357,3 +357,53 @@ async fn data_api_error_effects_answer_the_documented_errors() {
         assert_eq!(emu.stats().await["faults_injected"][effect], 1);
     }
 }
+
+#[tokio::test]
+async fn reset_also_drops_http2_streams_over_tls() {
+    let emu = Emu::start_with(Config {
+        tls: true,
+        ..Config::default()
+    })
+    .await;
+    let ca = reqwest::Certificate::from_pem(emu.emulator.ca_pem().unwrap().as_bytes()).unwrap();
+    let https = reqwest::Client::builder()
+        .tls_certs_only([ca])
+        .build()
+        .unwrap();
+    let grant = https
+        .post(emu.url("/services/oauth2/token"))
+        .form(&password_form())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(grant.version(), reqwest::Version::HTTP_2, "ALPN picks h2");
+    let token = grant.json::<Value>().await.unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let faults = rules(
+        1,
+        json!([{"route": "limits", "share": 1.0, "effect": "reset"}]),
+    );
+    emu.emulator
+        .faults()
+        .set(serde_json::from_value(faults).unwrap())
+        .unwrap();
+    assert!(https
+        .get(emu.url("limits"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .is_err());
+    let directory = https
+        .get(emu.url("/services/data/v62.0/"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        directory.status(),
+        200,
+        "other calls on the connection carry on"
+    );
+}
