@@ -102,6 +102,8 @@ async def one_call(client: sfscale.AsyncClient, step: dict[str, Any], i: int, wo
         await client.describe(step["object"])
     elif call == "bulk_ingest":
         await bulk_ingest(client, step, i, work_dir)
+    elif call == "queue":
+        await queue_writes(client, step, i, work_dir)
     else:
         raise ValueError(f"unknown call {call}")
 
@@ -112,19 +114,44 @@ async def bulk_ingest(client: sfscale.AsyncClient, step: dict[str, Any], i: int,
         step["object"], step.get("operation", "insert"), rows, external_id=step.get("external_id_field")
     )
     if result["rows_failed"]:
-        failure = result["failures"][0]["error"]
-        raise sfscale.errors._from_core(
-            kind="Salesforce",
-            code=failure["code"],
-            message=failure["message"],
-            status=None,
-            fields=failure["fields"],
-            row=result["failures"][0]["row"],
-            retryable=False,
-            operation="bulk.ingest",
-            object=step["object"],
-            text=failure["message"],
-        )
+        first = result["failures"][0]
+        raise failure_error(first["error"], first["row"], "bulk.ingest", step["object"])
+
+
+async def queue_writes(client: sfscale.AsyncClient, step: dict[str, Any], i: int, work_dir: Path) -> None:
+    """Single-record enqueues (64 in flight) on a fresh journal, then flush and close."""
+    operation = step.get("operation", "upsert")
+    queue = await client.queue(work_dir / f"queue-{step['name']}-{i}.sqlite")
+    gate = asyncio.Semaphore(64)
+
+    async def enqueue(j: int) -> None:
+        async with gate:
+            await queue.enqueue(
+                step["object"], operation, fill(step["record"], i, j), external_id=step.get("external_id_field")
+            )
+
+    await asyncio.gather(*(enqueue(j) for j in range(step.get("records", 1000))))
+    await queue.flush()
+    dead = await queue.dead_letters(0, 1)
+    await queue.close()
+    if dead:
+        raise failure_error(dead[0]["error"], None, "queue", step["object"])
+
+
+def failure_error(error: dict[str, Any], row: int | None, operation: str, object: str) -> sfscale.SfscaleError:
+    """A per-row failure report as the exception the step records."""
+    return sfscale.errors._from_core(
+        kind="Salesforce",
+        code=error["code"],
+        message=error["message"],
+        status=None,
+        fields=error["fields"],
+        row=row,
+        retryable=False,
+        operation=operation,
+        object=object,
+        text=error["message"],
+    )
 
 
 async def run_calls(client: sfscale.AsyncClient, step: dict[str, Any], run: Run, work_dir: Path) -> None:
