@@ -114,3 +114,26 @@ async fn subqueries_return_child_records_or_null() {
     assert_eq!(names(contacts, "LastName"), ["Amy", "Zed"]);
     assert_eq!(answer.body["records"][1]["Contacts"], Value::Null);
 }
+
+#[tokio::test]
+async fn aggregate_queries_answer_aggregate_results() {
+    let org = Org::start().await;
+    for (name, industry) in [("A", "Energy"), ("B", "Energy"), ("C", "Retail")] {
+        org.seed(
+            "Account",
+            json!({"Name": name, "Industry": industry, "NumberOfEmployees": 10}),
+        );
+    }
+    let soql = "SELECT Industry, COUNT(Id) n, SUM(NumberOfEmployees) FROM Account GROUP BY Industry ORDER BY COUNT(Id) DESC";
+    let answer = query(&org, soql).await;
+    assert_eq!(answer.status, 200, "{:?}", answer.body);
+    assert_eq!(answer.body["totalSize"], 2);
+    assert_eq!(
+        answer.body["records"][0],
+        json!({"attributes": {"type": "AggregateResult"}, "Industry": "Energy", "n": 2, "expr0": 20.0})
+    );
+    let bulk = org
+        .post("/jobs/query", json!({"operation": "query", "query": soql}))
+        .await;
+    assert_eq!(bulk.status, 400, "{:?}", bulk.body);
+}
