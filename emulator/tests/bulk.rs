@@ -253,15 +253,21 @@ async fn upsert_update_delete_and_hard_delete_run_end_to_end() {
     );
 
     let update = format!(
-        "Id,Name\n{},Renamed\n{},Gone\n001000000000000XYZ,Bad\n",
+        "Id,Name\n{},Renamed\n{},Gone\n001000000000000XYZ,Bad\n,No id\n",
         account_id(2),
         account_id(99)
     );
     let (id, info) = org
         .run(json!({"object": "Account", "operation": "update"}), &update)
         .await;
-    assert_eq!(info["numberRecordsFailed"], 2);
+    assert_eq!(info["numberRecordsFailed"], 3);
     let failed = org.results(&id, "failedResults").await;
+    assert!(
+        failed.ends_with(
+            "\"\",\"MISSING_ARGUMENT:Id not specified in an update call:--\",\"\",\"No id\"\n"
+        ),
+        "{failed}"
+    );
     assert!(
         failed.contains(&format!(
             "\"{}\",\"NOT_FOUND:The requested resource does not exist:--\",\"{}\",\"Gone\"",
@@ -937,7 +943,10 @@ async fn query_jobs_refuse_bad_soql_other_versions_and_the_daily_limit() {
         ("SELECT Id FROM", "MALFORMED_QUERY"),
         ("SELECT Nope FROM Account", "INVALID_FIELD"),
         ("SELECT COUNT() FROM Account", "API_ERROR"),
-        ("SELECT Id, (SELECT Id FROM Contacts) FROM Account", "API_ERROR"),
+        (
+            "SELECT Id, (SELECT Id FROM Contacts) FROM Account",
+            "API_ERROR",
+        ),
     ] {
         let (status, error) = org
             .json(

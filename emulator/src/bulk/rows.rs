@@ -116,7 +116,7 @@ fn prepare_row(context: &Context, record: &ByteRecord) -> Prepared {
                 .map_err(|e| (None, e))?,
         ),
         Operation::Update => {
-            require_id(id_cell, "update")?;
+            require_id(id_cell, "an update")?;
             let changes = store
                 .changes_from_csv(object, &columns.header, &cells, WriteMode::Update)
                 .map_err(|e| (known, e))?;
@@ -126,7 +126,7 @@ fn prepare_row(context: &Context, record: &ByteRecord) -> Prepared {
             upsert_action(context, object, &cells, *column, field)?
         }
         Operation::Delete { .. } => {
-            require_id(id_cell, "delete")?;
+            require_id(id_cell, "a delete")?;
             Action::Delete(id_cell.to_string())
         }
     };
@@ -140,7 +140,7 @@ fn require_id(cell: &str, call: &str) -> Result<(), (Option<RecordId>, FieldErro
             None,
             FieldError::new(
                 "MISSING_ARGUMENT",
-                format!("Id not specified in an {call} call"),
+                format!("Id not specified in {call} call"),
                 &[],
             ),
         ));
