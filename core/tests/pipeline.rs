@@ -383,3 +383,65 @@ async fn a_full_wait_queue_pushes_back_instead_of_piling_up() {
     assert_eq!(count(&stats, &["records", "Account"]), 10 - pushed_back);
     assert_eq!(count(&stats, &["peak_in_flight"]), 1, "{stats}");
 }
+
+/// Collects everything a `tracing` subscriber writes.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("buffer").extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn every_call_has_a_span_with_its_fields_and_never_a_token() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_env_filter("sfscale::observe=trace,sfscale::pipeline=trace,sfscale::tokens=trace")
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let _default = tracing::subscriber::set_default(subscriber);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let emu = Emu::start().await;
+        let client = emu.client();
+        client
+            .create("Account", &json!({"Name": "traced"}))
+            .await
+            .unwrap();
+        emu.expire_sessions().await;
+        client
+            .create("Account", &json!({"Name": "replayed"}))
+            .await
+            .unwrap();
+    });
+    let out = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    for field in [
+        "sfscale.call",
+        "operation=\"create\"",
+        "object=\"Account\"",
+        "status=201",
+        "wait_ms=",
+    ] {
+        assert!(out.contains(field), "{field} missing from:\n{out}");
+    }
+    assert!(
+        out.contains("attempt=2"),
+        "the replay after the 401 is attempt 2:\n{out}"
+    );
+    assert!(
+        !out.contains("Bearer") && !out.contains("00D"),
+        "no token in traces:\n{out}"
+    );
+}
