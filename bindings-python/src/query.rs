@@ -24,20 +24,54 @@ use crate::runtime::{awaitable, block_on, ready};
 /// Most records converted per step.
 const BATCH: usize = 2000;
 
-/// Waits for the next record, then takes those already buffered behind it.
-async fn next_batch(stream: &mut Records) -> CoreResult<Vec<sfscale::rest::Record>> {
-    let mut batch = Vec::new();
-    let Some(first) = stream.next().await else {
-        return Ok(batch);
-    };
-    batch.push(first?);
-    while batch.len() < BATCH {
-        match stream.next().now_or_never() {
-            Some(Some(record)) => batch.push(record?),
-            _ => break,
+/// A record stream that ends for good at its end or its first error (a finished core stream
+/// must not be polled again), delivering the records read before an error first.
+pub struct Source {
+    stream: Option<Records>,
+    error: Option<sfscale::Error>,
+}
+
+impl Source {
+    pub fn new(stream: Records) -> Self {
+        Source {
+            stream: Some(stream),
+            error: None,
         }
     }
-    Ok(batch)
+
+    /// Waits for the next record, then takes those already buffered behind it; an empty batch
+    /// means the end.
+    async fn next_batch(&mut self) -> CoreResult<Vec<sfscale::rest::Record>> {
+        if let Some(error) = self.error.take() {
+            return Err(error);
+        }
+        let mut batch = Vec::new();
+        while let Some(stream) = self.stream.as_mut() {
+            let next = if batch.is_empty() {
+                stream.next().await
+            } else {
+                match stream.next().now_or_never() {
+                    Some(next) => next,
+                    None => break,
+                }
+            };
+            match next {
+                Some(Ok(record)) => batch.push(record),
+                Some(Err(error)) if batch.is_empty() => {
+                    self.stream = None;
+                    return Err(error);
+                }
+                Some(Err(error)) => {
+                    (self.stream, self.error) = (None, Some(error));
+                }
+                None => self.stream = None,
+            }
+            if batch.len() >= BATCH {
+                break;
+            }
+        }
+        Ok(batch)
+    }
 }
 
 fn to_dicts(py: Python<'_>, batch: Vec<sfscale::rest::Record>) -> PyResult<VecDeque<Py<PyAny>>> {
@@ -50,14 +84,14 @@ fn to_dicts(py: Python<'_>, batch: Vec<sfscale::rest::Record>) -> PyResult<VecDe
 /// Records of a query, for `for` loops. Returned by `Client.query` and `Bulk.query`.
 #[pyclass(module = "sfscale._sfscale")]
 pub struct QueryIterator {
-    stream: Mutex<Records>,
+    source: Mutex<Source>,
     buffer: VecDeque<Py<PyAny>>,
 }
 
 impl QueryIterator {
     pub fn new(stream: Records) -> Self {
         QueryIterator {
-            stream: Mutex::new(stream),
+            source: Mutex::new(Source::new(stream)),
             buffer: VecDeque::new(),
         }
     }
@@ -71,7 +105,7 @@ impl QueryIterator {
 
     fn __next__(&mut self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         if self.buffer.is_empty() {
-            let batch = block_on(py, next_batch(self.stream.get_mut()))?;
+            let batch = block_on(py, self.source.get_mut().next_batch())?;
             self.buffer = to_dicts(py, batch.map_err(|e| core_err(py, e))?)?;
         }
         self.buffer
@@ -84,14 +118,14 @@ impl QueryIterator {
 /// `AsyncBulk.query`.
 #[pyclass(module = "sfscale._sfscale")]
 pub struct AsyncQueryIterator {
-    stream: Arc<tokio::sync::Mutex<Records>>,
+    source: Arc<tokio::sync::Mutex<Source>>,
     buffer: Arc<Mutex<VecDeque<Py<PyAny>>>>,
 }
 
 impl AsyncQueryIterator {
     pub fn new(stream: Records) -> Self {
         AsyncQueryIterator {
-            stream: Arc::new(tokio::sync::Mutex::new(stream)),
+            source: Arc::new(tokio::sync::Mutex::new(Source::new(stream))),
             buffer: Arc::default(),
         }
     }
@@ -107,14 +141,14 @@ impl AsyncQueryIterator {
         if let Some(record) = self.buffer.lock().pop_front() {
             return ready(py, record);
         }
-        let (stream, buffer) = (Arc::clone(&self.stream), Arc::clone(&self.buffer));
+        let (source, buffer) = (Arc::clone(&self.source), Arc::clone(&self.buffer));
         let fetch = async move {
-            let mut stream = stream.lock().await;
+            let mut source = source.lock().await;
             // Another `__anext__` may have filled the buffer while this one waited for the lock.
             if !buffer.lock().is_empty() {
                 return Ok(Vec::new());
             }
-            next_batch(&mut stream).await
+            source.next_batch().await
         };
         let buffer = Arc::clone(&self.buffer);
         awaitable(py, fetch, move |py, batch| {

@@ -38,6 +38,17 @@ def test_query_streams_every_page(fresh: Emulator) -> None:
     assert fresh.stats()["requests_by_route"]["query"] >= 3
 
 
+def test_a_finished_or_failed_query_stays_finished(client: sfscale.Client, fresh: Emulator) -> None:
+    fresh.load("Account", accounts("done", 3))
+    rows = client.query("SELECT Id FROM Account")
+    assert len(list(rows)) == 3
+    assert next(rows, None) is None
+    failed = client.query("SELECT Nope__c FROM Account")
+    with pytest.raises(sfscale.InvalidInputError):
+        next(failed)
+    assert next(failed, None) is None
+
+
 def test_query_stops_fetching_when_the_loop_stops(fresh: Emulator) -> None:
     fresh.load("Account", accounts("early", 1000))
     with sfscale.Client(**fresh.options(query_batch_size=200)) as client:
