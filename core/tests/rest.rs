@@ -298,3 +298,50 @@ async fn limits_reports_the_allocation_and_usage() {
         "{daily:?} vs {used}"
     );
 }
+
+#[tokio::test]
+async fn upsert_on_an_old_api_version_answers_204_without_an_id() {
+    let emu = Emu::start().await;
+    let client = emu.builder().api_version("45.0").build().unwrap();
+    let created = client
+        .upsert("Account", "External_Id__c", "old-1", &json!({"Name": "A"}))
+        .await
+        .unwrap();
+    assert!(created.created && created.id.is_some());
+    let updated = client
+        .upsert("Account", "External_Id__c", "old-1", &json!({"Name": "B"}))
+        .await
+        .unwrap();
+    assert_eq!((updated.id, updated.created), (None, false));
+}
+
+#[tokio::test]
+async fn query_all_includes_deleted_records() {
+    let emu = Emu::start().await;
+    let client = emu.client();
+    let kept = client
+        .create("Account", &json!({"Name": "kept"}))
+        .await
+        .unwrap();
+    let gone = client
+        .create("Account", &json!({"Name": "gone"}))
+        .await
+        .unwrap();
+    client.delete("Account", &gone).await.unwrap();
+    let live: Vec<Record> = client
+        .query("SELECT Id FROM Account")
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(live.len(), 1);
+    assert_eq!(live[0]["Id"], kept.as_str());
+    let all: Vec<Record> = client
+        .query_all("SELECT Id, IsDeleted FROM Account")
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 2);
+    assert!(all
+        .iter()
+        .any(|r| r["Id"] == gone.as_str() && r["IsDeleted"] == true));
+}
