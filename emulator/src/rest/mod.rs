@@ -12,7 +12,7 @@
 //!
 //! Files: `call.rs` (Call, Reply), `dispatch.rs` (route table), `txn.rs` (locks,
 //! processing time, rollback), `query.rs` + `cursors.rs`, `sobjects.rs`, `describe.rs`,
-//! `replication.rs` (updated/deleted), `collections/`, `composite.rs`, `tree.rs`.
+//! `replication.rs` (updated/deleted), `collections/`, `composite/`, `tree.rs`.
 //!
 //! To add an endpoint:
 //! 1. write its handler in the file of its resource, taking `&Org` (reads) or
