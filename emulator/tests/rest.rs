@@ -839,3 +839,39 @@ async fn updated_and_deleted_list_the_changes_in_a_window() {
         (400, "MISSING_ARGUMENT")
     );
 }
+
+#[tokio::test]
+async fn query_all_pages_through_either_the_query_or_the_query_all_locator_path() {
+    let org = Org::start().await;
+    seed_accounts(&org, 250);
+    let first = org.get("/query?q=SELECT+Id+FROM+Account+LIMIT+1").await;
+    let id = first.body["records"][0]["Id"].as_str().unwrap().to_string();
+    assert_eq!(
+        org.delete(&format!("/sobjects/Account/{id}")).await.status,
+        204
+    );
+    let page = query(
+        &org,
+        "/queryAll",
+        "SELECT Id FROM Account",
+        Some("batchSize=200"),
+    )
+    .await;
+    assert_eq!(
+        page.body["totalSize"], 250,
+        "the deleted record is included"
+    );
+    let next = page.body["nextRecordsUrl"].as_str().unwrap();
+    assert!(
+        next.contains("/query/"),
+        "queryAll's nextRecordsUrl names query: {next}"
+    );
+    let via_query_all = org.get(&next.replace("/query/", "/queryAll/")).await;
+    assert_eq!(
+        (
+            via_query_all.status,
+            via_query_all.body["records"].as_array().unwrap().len()
+        ),
+        (200, 50)
+    );
+}
