@@ -88,7 +88,12 @@ async fn ten_thousand_single_enqueues_take_at_most_sixty_api_calls_and_store_eve
     let emu = Emu::start().await;
     let client = emu.client();
     let dir = tempfile::tempdir().unwrap();
-    let queue = client.queue(config(dir.path())).await.unwrap();
+    // A 1 s linger (default 200 ms) keeps calls full even on a slow machine that enqueues
+    // under 1 000 writes per second.
+    let queue = client
+        .queue(config(dir.path()).linger(Duration::from_secs(1)))
+        .await
+        .unwrap();
     let outcomes = collect_outcomes(&queue);
     let started = std::time::Instant::now();
     enqueue_upserts(&queue, "ten-k", 10_000, 256).await;
@@ -538,6 +543,61 @@ async fn records_that_hit_a_row_lock_are_retried_until_saved() {
     );
     assert_eq!(count(&stats, &["records", "Contact"]), 1_000);
     assert_eq!(queue.stats().dead_letters, 0);
+    queue.close().await.unwrap();
+}
+
+/// T5 at the limits reserve: the queue's background calls stop at the reserve (no
+/// `REQUEST_LIMIT_EXCEEDED`, writes stay pending) and drain once the allocation has room.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_the_limits_reserve_the_queue_waits_and_drains_when_room_returns() {
+    let emu = Emu::start().await;
+    emu.set_limits(json!({"daily_api_requests": 40})).await;
+    let client = emu
+        .builder()
+        .limits_reserve(0.5)
+        .limits_pace_band(0.0)
+        .limits_stale_after(Duration::from_millis(100))
+        .build()
+        .unwrap();
+    let mut events = client.subscribe();
+    let dir = tempfile::tempdir().unwrap();
+    let queue = client
+        .queue(config(dir.path()).no_bulk().batch_size(100))
+        .await
+        .unwrap();
+    enqueue_upserts(&queue, "reserve", 3_000, 64).await;
+    loop {
+        if let sfscale::Event::ReserveReached { .. } = events.recv().await.expect("events flow") {
+            break;
+        }
+    }
+    let at_reserve = emu.stats().await;
+    assert!(
+        queue.stats().depth >= 1_000,
+        "20 calls of 100 cannot carry 3 000 writes: {:?}",
+        queue.stats()
+    );
+    assert_eq!(
+        count(&at_reserve, &["errors_by_code", "REQUEST_LIMIT_EXCEEDED"]),
+        0
+    );
+    emu.set_limits(json!({"daily_api_requests": 100_000})).await;
+    tokio::time::timeout(Duration::from_secs(120), queue.flush())
+        .await
+        .expect("drains once there is room")
+        .unwrap();
+    let stats = emu.stats().await;
+    println!(
+        "reserve: at the reserve {} calls, finally {}; queue {:?}",
+        at_reserve["api_requests"],
+        stats["api_requests"],
+        queue.stats()
+    );
+    assert_eq!(count(&stats, &["records", "Account"]), 3_000);
+    assert_eq!(
+        count(&stats, &["errors_by_code", "REQUEST_LIMIT_EXCEEDED"]),
+        0
+    );
     queue.close().await.unwrap();
 }
 

@@ -53,7 +53,8 @@ pub struct QueueStats {
     pub oldest_pending_age_ms: u64,
     /// Dead letters waiting for replay or discard.
     pub dead_letters: u64,
-    /// Collections calls and bulk jobs sent by this process.
+    /// Collections calls and bulk jobs Salesforce answered (calls refused before they left,
+    /// e.g. at the limits reserve, are not counted), in this process.
     pub calls: u64,
     /// Writes those carried.
     pub writes_sent: u64,
@@ -130,6 +131,8 @@ impl Queue {
             busy: Default::default(),
             slots: Arc::new(Semaphore::new(config.workers)),
             stop: stop.clone(),
+            failures: Default::default(),
+            paused_until_ms: Default::default(),
             config,
         });
         register_metrics(client, &shared);
@@ -320,7 +323,7 @@ fn register_metrics(client: &Client, shared: &Arc<Shared>) {
     );
     gauge(
         "queue_calls",
-        "Collections calls and bulk jobs the queue sent",
+        "Collections calls and bulk jobs of the queue that Salesforce answered",
         |s| s.calls,
     );
     gauge(

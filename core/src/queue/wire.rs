@@ -45,12 +45,20 @@ struct SaveResult {
     errors: Vec<RecordError>,
 }
 
+/// What one send did.
+#[derive(Debug)]
+pub struct Sent {
+    /// Each write's settlement.
+    pub settled: Vec<(Item, Settle)>,
+    /// Whether Salesforce answered (false when the call was refused before it left, e.g. at
+    /// the limits reserve, or never got a response).
+    pub answered: bool,
+    /// Whether the call (or bulk run) failed as a whole rather than answering per record.
+    pub failed: bool,
+}
+
 /// Sends `items` (one group) in one collections call and settles each.
-pub async fn send_collections(
-    client: &Client,
-    group: &GroupKey,
-    items: Vec<Item>,
-) -> Vec<(Item, Settle)> {
+pub async fn send_collections(client: &Client, group: &GroupKey, items: Vec<Item>) -> Sent {
     let outcome = match collections_request(client, group, &items) {
         Ok(request) => client
             .pipeline
@@ -59,7 +67,11 @@ pub async fn send_collections(
             .and_then(|r| r.json::<Vec<SaveResult>>()),
         Err(error) => Err(error),
     };
-    match outcome {
+    let failed = outcome.is_err();
+    let answered = outcome
+        .as_ref()
+        .map_or_else(|e| e.status().is_some(), |_| true);
+    let settled = match outcome {
         Ok(results) if results.len() == items.len() => items
             .into_iter()
             .zip(results)
@@ -76,6 +88,11 @@ pub async fn send_collections(
                 .map(|i| (i, settle_call(&error, alone)))
                 .collect()
         }
+    };
+    Sent {
+        settled,
+        answered,
+        failed,
     }
 }
 
@@ -153,7 +170,7 @@ fn bulk_operation(op: &WriteOp) -> Operation {
 
 /// Sends `items` (one group) as one bulk ingest run and settles each by its row's outcome.
 /// Rows the run did not settle (it failed part way) are settled by the run's error.
-pub async fn send_bulk(bulk: &Bulk, group: &GroupKey, items: Vec<Item>) -> Vec<(Item, Settle)> {
+pub async fn send_bulk(bulk: &Bulk, group: &GroupKey, items: Vec<Item>) -> Sent {
     let rows: Arc<Mutex<Vec<Option<RowOutcome>>>> = Arc::new(Mutex::new(vec![None; items.len()]));
     let sink = Arc::clone(&rows);
     let mut ingest = bulk
@@ -171,7 +188,9 @@ pub async fn send_bulk(bulk: &Bulk, group: &GroupKey, items: Vec<Item>) -> Vec<(
     let records: Vec<Record> = items.iter().map(|i| i.record.clone()).collect();
     let run = ingest.run(IngestInput::from_records(records)).await;
     let rows = std::mem::take(&mut *rows.lock());
-    items
+    let answered = run.as_ref().map_or_else(|e| e.status().is_some(), |_| true);
+    let failed = run.is_err();
+    let settled = items
         .into_iter()
         .zip(rows)
         .map(|(item, row)| {
@@ -192,7 +211,12 @@ pub async fn send_bulk(bulk: &Bulk, group: &GroupKey, items: Vec<Item>) -> Vec<(
             };
             (item, settle)
         })
-        .collect()
+        .collect();
+    Sent {
+        settled,
+        answered,
+        failed,
+    }
 }
 
 #[cfg(test)]

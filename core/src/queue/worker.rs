@@ -14,12 +14,16 @@
 //!   crosses the bulk threshold. It sleeps until a write arrives, a call settles, a linger or
 //!   backoff ends, or the queue stops. At most `workers` sends are in flight.
 //! - **Settle**: results are journaled first, then events are emitted, then waiters woken.
+//! - **Pause**: a call that fails as a whole (after the pipeline's own retries) pauses all
+//!   dispatch for a backoff that grows with consecutive failures, so a brownout or the limits
+//!   reserve sees one probe at a time rather than every group's batches; a call that gets
+//!   per-record answers ends the streak.
 //!
 //! Rejected alternative: a timer per write. With a dispatcher reading the journal, a
 //! restarted process needs no rebuilding of in-memory state beyond counters.
 
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -56,7 +60,7 @@ pub struct Counters {
     pub depth: AtomicU64,
     /// Dead letters in the journal.
     pub dead: AtomicU64,
-    /// Collections calls and bulk jobs sent.
+    /// Collections calls and bulk jobs Salesforce answered.
     pub calls: AtomicU64,
     /// Writes carried by those.
     pub writes_sent: AtomicU64,
@@ -96,6 +100,9 @@ pub struct Shared {
     /// Send slots (`workers`).
     pub(crate) slots: Arc<Semaphore>,
     pub(crate) stop: CancellationToken,
+    /// Calls in a row that failed as a whole, and the dispatch pause they imposed (Unix ms).
+    pub(crate) failures: AtomicU32,
+    pub(crate) paused_until_ms: AtomicU64,
 }
 
 impl std::fmt::Debug for Shared {
@@ -218,6 +225,10 @@ pub async fn dispatch_loop(shared: Arc<Shared>) {
 
 async fn pass(shared: &Arc<Shared>) -> Result<Pass, Error> {
     let now = now_ms();
+    let paused_until = shared.paused_until_ms.load(Ordering::SeqCst);
+    if now < paused_until {
+        return Ok(Pass::Idle(Some(paused_until)));
+    }
     let (groups, oldest) = journal(shared, move |j| {
         Ok((j.groups(now)?, j.oldest_unresolved_ms()?))
     })
@@ -368,14 +379,26 @@ async fn send(
     permit: OwnedSemaphorePermit,
 ) {
     let n = batch.len() as u64;
-    let settled = if bulk {
+    let sent = if bulk {
         send_bulk(&shared.bulk, &group, batch).await
     } else {
         send_collections(&shared.client, &group, batch).await
     };
-    shared.counters.calls.fetch_add(1, Ordering::Relaxed);
-    shared.counters.writes_sent.fetch_add(n, Ordering::Relaxed);
-    record(&shared, settled).await;
+    if sent.failed {
+        // Back off the whole queue, not only these writes: during a brownout one batch at a
+        // time probes for recovery instead of every group's batches failing in turn.
+        let streak = shared.failures.fetch_add(1, Ordering::SeqCst);
+        shared
+            .paused_until_ms
+            .fetch_max(shared.retry_at(streak), Ordering::SeqCst);
+    } else {
+        shared.failures.store(0, Ordering::SeqCst);
+    }
+    if sent.answered {
+        shared.counters.calls.fetch_add(1, Ordering::Relaxed);
+        shared.counters.writes_sent.fetch_add(n, Ordering::Relaxed);
+    }
+    record(&shared, sent.settled).await;
     drop(permit);
     shared.wake.notify_one();
 }
