@@ -125,6 +125,8 @@ impl std::fmt::Debug for OrgConfig {
 pub struct Limits {
     /// `DailyApiRequests` Max.
     pub daily_api_requests: u64,
+    /// Length of the rolling window the allocation applies to (24 h in a real org).
+    pub daily_window_secs: u64,
     /// `DailyBulkApiBatches` Max.
     pub daily_bulk_batches: u64,
     /// `DailyBulkV2QueryJobs` Max.
@@ -143,6 +145,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             daily_api_requests: 100_000,
+            daily_window_secs: 86_400,
             daily_bulk_batches: 15_000,
             daily_bulk_query_jobs: 10_000,
             long_running_cap: 25,

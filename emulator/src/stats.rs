@@ -3,11 +3,70 @@
 //!
 //! Counting is cheap (atomics and short mutex sections) because it runs on every request;
 //! the snapshot is assembled only when asked.
+//!
+//! `api_requests` counts every call ever counted; the allocation itself is a rolling window
+//! (24 h in a real org, scalable for tests): calls leave the `api-usage` figure one window
+//! after they were made, in sixtieths of the window, so a client that hit TotalRequests
+//! sees capacity come back the way it would in a real org.
 
 use parking_lot::Mutex;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// Slots a usage window is divided into.
+const SLOTS: usize = 60;
+
+/// Calls counted in a rolling window, by slot of one sixtieth of the window.
+struct UsageWindow {
+    started: Instant,
+    slot_len: Duration,
+    slots: [u64; SLOTS],
+    /// Absolute index (since `started`) of the newest slot.
+    newest: u64,
+    used: u64,
+}
+
+impl Default for UsageWindow {
+    fn default() -> Self {
+        UsageWindow::starting_with(Duration::from_secs(86_400), 0)
+    }
+}
+
+impl UsageWindow {
+    fn starting_with(window: Duration, used: u64) -> Self {
+        let mut slots = [0; SLOTS];
+        slots[0] = used;
+        let slot_len = (window / SLOTS as u32).max(Duration::from_millis(1));
+        UsageWindow { started: Instant::now(), slot_len, slots, newest: 0, used }
+    }
+
+    /// Drops the calls older than `window` (restarting the slots, usage kept, when the
+    /// window length changed).
+    fn roll(&mut self, window: Duration) {
+        self.roll_at(window, Instant::now());
+    }
+
+    fn roll_at(&mut self, window: Duration, now: Instant) {
+        if (window / SLOTS as u32).max(Duration::from_millis(1)) != self.slot_len {
+            *self = UsageWindow::starting_with(window, self.used);
+            return;
+        }
+        let now = (now.saturating_duration_since(self.started).as_nanos() / self.slot_len.as_nanos()) as u64;
+        for step in 1..=now.saturating_sub(self.newest).min(SLOTS as u64) {
+            let slot = ((self.newest + step) % SLOTS as u64) as usize;
+            self.used -= self.slots[slot];
+            self.slots[slot] = 0;
+        }
+        self.newest = self.newest.max(now);
+    }
+
+    fn add(&mut self) {
+        self.slots[(self.newest % SLOTS as u64) as usize] += 1;
+        self.used += 1;
+    }
+}
 
 /// All counters of one emulator.
 #[derive(Default)]
@@ -25,6 +84,7 @@ pub struct Stats {
     bulk_rows_processed: AtomicU64,
     bulk_uploads: AtomicU64,
     bulk_query_jobs: AtomicU64,
+    usage: Mutex<UsageWindow>,
 }
 
 fn bump(map: &Mutex<BTreeMap<String, u64>>, key: &str, by: u64) {
@@ -48,16 +108,32 @@ impl Stats {
         self.api_requests.fetch_add(1, Ordering::Relaxed) + 1
     }
 
-    /// Counts a data-API call only if fewer than `max` have been counted (atomically, so
-    /// concurrent calls never push usage past the limit). Ok(new total) or Err(current total).
-    pub fn try_count_api_request(&self, route: &str, max: u64) -> Result<u64, u64> {
-        let counted = self.api_requests.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |used| (used < max).then_some(used + 1));
-        let used = counted?;
+    /// Counts a data-API call only if fewer than `max` were counted in the last `window`
+    /// (atomically, so concurrent calls never push usage past the limit). Ok(usage now) or
+    /// Err(usage, unchanged).
+    pub fn try_count_api_request(&self, route: &str, max: u64, window: Duration) -> Result<u64, u64> {
+        let used = {
+            let mut usage = self.usage.lock();
+            usage.roll(window);
+            if usage.used >= max {
+                return Err(usage.used);
+            }
+            usage.add();
+            usage.used
+        };
+        self.api_requests.fetch_add(1, Ordering::Relaxed);
         bump(&self.by_route, route, 1);
-        Ok(used + 1)
+        Ok(used)
     }
 
-    /// Calls counted so far (the `used` of `api-usage=used/max`).
+    /// Calls counted in the last `window` (the `used` of `api-usage=used/max`).
+    pub fn api_usage(&self, window: Duration) -> u64 {
+        let mut usage = self.usage.lock();
+        usage.roll(window);
+        usage.used
+    }
+
+    /// Calls counted since start (or the last reset), whatever the window.
     pub fn api_requests(&self) -> u64 {
         self.api_requests.load(Ordering::Relaxed)
     }
@@ -149,6 +225,7 @@ impl Stats {
         }
         self.peak_in_flight.store(self.in_flight.load(Ordering::Relaxed), Ordering::Relaxed);
         self.peak_long_running.store(self.long_running(), Ordering::Relaxed);
+        *self.usage.lock() = UsageWindow::default();
     }
 
     /// Errors counted for `code`.
@@ -165,8 +242,15 @@ impl Stats {
         for (grant, n) in grants {
             token_grants[grant] = json!(n);
         }
+        let api_usage = {
+            let mut usage = self.usage.lock();
+            let window = usage.slot_len * SLOTS as u32;
+            usage.roll(window);
+            usage.used
+        };
         json!({
             "api_requests": self.api_requests(),
+            "api_usage": api_usage,
             "requests_by_route": *self.by_route.lock(),
             "token_grants": token_grants,
             "in_flight": self.in_flight.load(Ordering::Relaxed),
@@ -215,9 +299,11 @@ mod tests {
     #[test]
     fn counting_stops_at_the_limit_and_reset_zeroes_counters() {
         let stats = Stats::default();
-        assert_eq!(stats.try_count_api_request("query", 2), Ok(1));
-        assert_eq!(stats.try_count_api_request("query", 2), Ok(2));
-        assert_eq!(stats.try_count_api_request("query", 2), Err(2));
+        let day = Duration::from_secs(86_400);
+        assert_eq!(stats.try_count_api_request("query", 2, day), Ok(1));
+        assert_eq!(stats.try_count_api_request("query", 2, day), Ok(2));
+        assert_eq!(stats.try_count_api_request("query", 2, day), Err(2));
+        assert_eq!(stats.api_usage(day), 2);
         stats.count_token_grant("password");
         stats.enter();
         stats.reset();
@@ -226,5 +312,33 @@ mod tests {
         assert_eq!(snap["token_grants"]["total"], 0);
         assert_eq!(snap["in_flight"], 1);
         assert_eq!(snap["peak_in_flight"], 1);
+        assert_eq!(stats.api_usage(Duration::from_secs(86_400)), 0);
+    }
+
+    #[test]
+    fn usage_leaves_the_window_slot_by_slot() {
+        let minute = Duration::from_secs(60);
+        let mut window = UsageWindow::starting_with(minute, 0);
+        let start = window.started;
+        let (t2, t61, t700) = (start + Duration::from_secs(2), start + Duration::from_secs(61), start + Duration::from_secs(700));
+        window.add();
+        window.add();
+        window.roll_at(minute, t2);
+        window.add();
+        assert_eq!(window.used, 3);
+        window.roll_at(minute, t61);
+        assert_eq!(window.used, 1, "the first two calls are a full window old");
+        window.roll_at(minute, t700);
+        assert_eq!(window.used, 0);
+    }
+
+    #[test]
+    fn changing_the_window_keeps_the_usage() {
+        let mut window = UsageWindow::starting_with(Duration::from_secs(60), 0);
+        window.add();
+        window.roll(Duration::from_secs(3600));
+        assert_eq!(window.used, 1);
+        window.add();
+        assert_eq!(window.used, 2);
     }
 }

@@ -131,3 +131,36 @@ async fn short_calls_are_not_limited_by_the_long_running_cap() {
     assert!(answers.iter().all(|a| a.status == 200));
     assert_eq!(emu.stats().await["peak_long_running"], 0);
 }
+
+#[tokio::test]
+async fn capacity_comes_back_as_calls_leave_the_rolling_window() {
+    let emu = Emu::start().await;
+    let token = emu.token().await;
+    emu.set_limits(json!({"daily_api_requests": 2, "daily_window_secs": 1}))
+        .await;
+    assert_eq!(emu.get(&token, "limits").await.status, 200);
+    assert_eq!(emu.get(&token, "limits").await.status, 200);
+    assert_eq!(emu.get(&token, "limits").await.status, 403);
+    // Refused calls are not counted, so polling costs nothing; the window is 1 s.
+    let mut answer = emu.get(&token, "limits").await;
+    for _ in 0..200 {
+        if answer.status == 200 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        answer = emu.get(&token, "limits").await;
+    }
+    assert_eq!(answer.status, 200, "the first calls left the window");
+    assert!(
+        answer
+            .header("sforce-limit-info")
+            .starts_with("api-usage=1/2"),
+        "{}",
+        answer.header("sforce-limit-info")
+    );
+    let stats = emu.stats().await;
+    assert_eq!(
+        stats["api_requests"], 3,
+        "the cumulative count keeps every call"
+    );
+}

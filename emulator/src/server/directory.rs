@@ -5,7 +5,7 @@
 //! view of its allocation can be checked against `stats`. Platform limits nothing here
 //! consumes are reported at their documented Max with nothing used.
 
-use super::gate::{MAX_VERSION, MIN_VERSION};
+use super::gate::{daily_window, MAX_VERSION, MIN_VERSION};
 use crate::error::ApiError;
 use crate::state::{ApiVersion, AppState};
 use axum::extract::State;
@@ -83,7 +83,7 @@ async fn limits(State(app): State<AppState>, _: ApiVersion) -> Json<Value> {
         "DailyApiRequests".into(),
         limit_with_app(
             limits.daily_api_requests,
-            app.stats.api_requests(),
+            app.stats.api_usage(daily_window(&limits)),
             app_name,
         ),
     );

@@ -19,7 +19,7 @@
 
 use super::Family;
 use crate::auth::{bearer, oauth_error_response};
-use crate::config::{Latency, RouteLatency};
+use crate::config::{Latency, Limits, RouteLatency};
 use crate::error::{ApiError, ERROR_CODE_HEADER};
 use crate::faults::Effect;
 use crate::state::{parse_version, AppState};
@@ -211,14 +211,22 @@ impl Gate {
         if !version_ok {
             return Err(ApiError::not_found());
         }
-        let (cap, daily) = {
+        let (cap, daily, window) = {
             let limits = self.app.limits.read();
-            (limits.long_running_cap, limits.daily_api_requests)
+            (
+                limits.long_running_cap,
+                limits.daily_api_requests,
+                daily_window(&limits),
+            )
         };
         if self.app.stats.long_running() >= cap {
             return Err(limit_exceeded(CONCURRENT_REQUESTS));
         }
-        match self.app.stats.try_count_api_request(family.as_str(), daily) {
+        match self
+            .app
+            .stats
+            .try_count_api_request(family.as_str(), daily, window)
+        {
             Ok(_) => Ok(()),
             Err(_) => Err(limit_exceeded("TotalRequests Limit exceeded.")),
         }
@@ -315,8 +323,11 @@ impl Gate {
 
     /// `Sforce-Limit-Info: api-usage=<used>/<max>; per-app-api-usage=<used>/<max>(appName=<app>)`.
     fn add_limit_info(&self, response: &mut Response) {
-        let used = self.app.stats.api_requests();
-        let max = self.app.limits.read().daily_api_requests;
+        let (max, window) = {
+            let limits = self.app.limits.read();
+            (limits.daily_api_requests, daily_window(&limits))
+        };
+        let used = self.app.stats.api_usage(window);
         let app = &self.app.config.org.app_name;
         let value =
             format!("api-usage={used}/{max}; per-app-api-usage={used}/{max}(appName={app})");
@@ -324,6 +335,11 @@ impl Gate {
             response.headers_mut().insert(LIMIT_INFO.clone(), value);
         }
     }
+}
+
+/// The rolling window the daily allocation applies to.
+pub fn daily_window(limits: &Limits) -> Duration {
+    Duration::from_secs(limits.daily_window_secs)
 }
 
 fn limit_exceeded(message: &str) -> ApiError {
