@@ -123,7 +123,7 @@ async fn a_killed_run_resumes_without_losing_or_duplicating_rows() {
         let journal = Journal::open(&journal_path).unwrap();
         at_kill = states(&journal);
         let done = at_kill.get("done").copied().unwrap_or(0);
-        if done >= 2 && done < 8 {
+        if (2..8).contains(&done) {
             break;
         }
     }

@@ -36,6 +36,9 @@ use serde_json::Value;
 use crate::bulk::encode::{RowEncoder, Shapes};
 use crate::error::Error;
 
+/// Code of errors reading or writing the run's files (disk full, permissions).
+pub const BULK_IO: &str = "BULK_IO";
+
 /// Attempts to split an oversized bucket before its rows are treated as one parent.
 const MAX_SPLIT_DEPTH: u32 = 4;
 
@@ -126,7 +129,7 @@ pub fn fnv1a(seed: u64, parts: &[&[u8]]) -> u64 {
 pub(crate) fn io_error(what: &str, path: &Path, e: impl std::fmt::Display) -> Error {
     Error::new(
         crate::ErrorKind::InvalidInput,
-        "BULK_IO",
+        BULK_IO,
         format!("{what} {}: {e}", path.display()),
     )
 }
@@ -296,7 +299,7 @@ fn write_spilled(w: &mut csv::Writer<BufWriter<File>>, row: &SpilledRow) -> Resu
         .map_err(|e| {
             Error::new(
                 crate::ErrorKind::InvalidInput,
-                "BULK_IO",
+                BULK_IO,
                 format!("cannot spill a row: {e}"),
             )
         })
@@ -361,7 +364,7 @@ impl Buckets {
             w.flush().map_err(|e| {
                 Error::new(
                     crate::ErrorKind::InvalidInput,
-                    "BULK_IO",
+                    BULK_IO,
                     format!("cannot flush a spill file: {e}"),
                 )
             })?;

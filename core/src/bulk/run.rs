@@ -26,7 +26,7 @@ use crate::bulk::encode::{flatten, Record, Shapes};
 use crate::bulk::ingest::RunContext;
 use crate::bulk::journal::{ChunkRecord, ChunkState, Journal, RunState};
 use crate::bulk::options::{GroupBy, IngestSettings, Operation};
-use crate::bulk::plan::{infer_group_by, io_error, Caps, PlanConfig, Planner, RunDir};
+use crate::bulk::plan::{infer_group_by, io_error, Caps, PlanConfig, Planner, RunDir, BULK_IO};
 use crate::bulk::progress::ProgressTracker;
 use crate::bulk::results::{merge_outcomes, read_retry, RowError, RowOutcome, ROW_COLUMN};
 use crate::bulk::wire::Wire;
@@ -104,7 +104,7 @@ impl Source {
             .headers()
             .map_err(|e| Error::invalid_input(format!("unreadable CSV header: {e}")))?
             .iter()
-            .map(|h| h.trim().to_owned())
+            .map(|h| h.trim_start_matches('\u{feff}').trim().to_owned())
             .collect();
         if header.is_empty() || header.iter().any(String::is_empty) {
             return Err(Error::invalid_input(
@@ -382,9 +382,10 @@ async fn plan_input(
     let mut next = first;
     let mut row = 0u64;
     while let Some(read) = next {
-        let placed = read.and_then(|(shape, fields)| planner.push(row, shape, fields));
-        if let Err(error) = placed {
-            rejects.add(row, &error)?;
+        match read.and_then(|(shape, fields)| planner.push(row, shape, fields)) {
+            Ok(()) => {}
+            Err(error) if error.code() == BULK_IO => return Err(error),
+            Err(error) => rejects.add(row, &error)?,
         }
         row += 1;
         if row.is_multiple_of(1024) {
@@ -703,6 +704,16 @@ mod tests {
             rows.push(row.unwrap().is_ok());
         }
         assert_eq!(rows, [true, false, true]);
+        assert_eq!(shapes.of(0), ["Name", "Phone"]);
+    }
+
+    #[tokio::test]
+    async fn a_byte_order_mark_does_not_become_part_of_the_first_column() {
+        let (_, shapes) = Source::open(
+            IngestInput::csv_bytes("\u{feff}Name,Phone\na,1\n"),
+            Operation::Insert,
+        )
+        .unwrap();
         assert_eq!(shapes.of(0), ["Name", "Phone"]);
     }
 
