@@ -12,6 +12,10 @@
 //!   that gets the lock after someone else already replaced its failing token just takes
 //!   the new one. Five hundred concurrent 401s therefore cost exactly one grant.
 //!
+//! A failed refresh is shared the same way: callers that queued behind it get its error
+//! rather than each running the failing grant again (an outage of the token endpoint
+//! must not turn into a retry storm against it).
+//!
 //! Before granting, the manager asks its [`TokenStore`]: a token newer than the failing
 //! one, put there by another client sharing the store, is adopted instead. We rejected a
 //! refresh-on-timer-only design: sessions also end early (admin revocation, the
@@ -20,7 +24,7 @@
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use parking_lot::{Mutex, RwLock};
 use tokio::task::JoinHandle;
@@ -59,6 +63,12 @@ impl SessionTiming {
     }
 }
 
+/// The outcome of a refresh that failed, kept for the callers queued behind it.
+struct FailedRefresh {
+    at: Instant,
+    error: Arc<Error>,
+}
+
 /// Hands out the current token and refreshes it, one grant at a time. Cheap to clone.
 #[derive(Clone)]
 pub struct TokenManager {
@@ -76,7 +86,9 @@ struct Inner {
     current: RwLock<Option<Arc<AccessToken>>>,
     generation: AtomicU64,
     grants: AtomicU64,
-    refresh_lock: tokio::sync::Mutex<()>,
+    /// Serialises refreshes; holds the last failed refresh so callers queued behind it
+    /// share its error instead of each running the failing grant again.
+    refresh_lock: tokio::sync::Mutex<Option<FailedRefresh>>,
     background: Mutex<Option<JoinHandle<()>>>,
     on_refresh: Option<RefreshHook>,
 }
@@ -124,7 +136,7 @@ impl TokenManager {
                 current: RwLock::new(None),
                 generation: AtomicU64::new(0),
                 grants: AtomicU64::new(0),
-                refresh_lock: tokio::sync::Mutex::new(()),
+                refresh_lock: tokio::sync::Mutex::new(None),
                 background: Mutex::new(None),
                 on_refresh,
             }),
@@ -153,18 +165,37 @@ impl TokenManager {
         &self,
         failing: Option<&AccessToken>,
     ) -> Result<Arc<AccessToken>, Error> {
-        let _one_at_a_time = self.inner.refresh_lock.lock().await;
+        let asked_at = Instant::now();
+        let mut last_failure = self.inner.refresh_lock.lock().await;
         if let Some(current) = self.inner.current.read().clone() {
             let replaced = failing.is_none_or(|f| f.generation != current.generation);
             if replaced && !self.inner.is_expired(&current) {
                 return Ok(current);
             }
         }
-        let token = match self.inner.adoptable_from_store(failing).await? {
-            Some(token) => token,
-            None => self.inner.grant().await?,
+        // A refresh failed while we queued: the same grant would fail the same way now.
+        if let Some(failed) = last_failure.as_ref().filter(|f| f.at >= asked_at) {
+            return Err(Error::from_shared(Arc::clone(&failed.error)));
+        }
+        let obtained = match self.inner.adoptable_from_store(failing).await {
+            Ok(Some(token)) => Ok(token),
+            Ok(None) => self.inner.grant().await,
+            Err(error) => Err(error),
         };
-        Ok(self.install(token))
+        match obtained {
+            Ok(token) => {
+                *last_failure = None;
+                Ok(self.install(token))
+            }
+            Err(error) => {
+                let error = Arc::new(error);
+                *last_failure = Some(FailedRefresh {
+                    at: Instant::now(),
+                    error: Arc::clone(&error),
+                });
+                Err(Error::from_shared(error))
+            }
+        }
     }
 
     fn install(&self, mut token: AccessToken) -> Arc<AccessToken> {
@@ -300,7 +331,13 @@ mod tests {
             client_secret: DEFAULT_CLIENT_SECRET.into(),
         };
         let login = crate::http::validate_base_url("login_url", emu.url()).unwrap();
-        let retry = RetryPolicy::new(RetryConfig::default()).unwrap();
+        let backoff =
+            crate::retry::Backoff::new(Duration::from_millis(1), Duration::from_millis(5)).unwrap();
+        let retry = RetryPolicy::new(RetryConfig {
+            backoff,
+            ..RetryConfig::default()
+        })
+        .unwrap();
         TokenManager::new(
             http,
             retry,
@@ -327,10 +364,12 @@ mod tests {
         let tokens = manager(&emu, SessionTiming::default()).await;
         let first = tokens.current().await.unwrap();
         assert_eq!(tokens.grants(), 1);
-        let refreshes = (0..100).map(|_| {
-            let (tokens, failing) = (tokens.clone(), Arc::clone(&first));
-            tokio::spawn(async move { tokens.refresh_if_current(Some(&failing)).await })
-        });
+        let refreshes: Vec<_> = (0..100)
+            .map(|_| {
+                let (tokens, failing) = (tokens.clone(), Arc::clone(&first));
+                tokio::spawn(async move { tokens.refresh_if_current(Some(&failing)).await })
+            })
+            .collect();
         let mut generations = Vec::new();
         for refresh in refreshes {
             generations.push(refresh.await.unwrap().unwrap().generation);
@@ -357,6 +396,40 @@ mod tests {
         let next = tokens.current().await.unwrap();
         assert_ne!(next.value, first.value);
         assert_eq!(tokens.grants(), 2);
+    }
+
+    #[tokio::test]
+    async fn callers_queued_behind_a_failed_refresh_share_its_error() {
+        let emu = emulator().await;
+        let control = build_client(&HttpSettings {
+            ca_file: None,
+            connect_timeout: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(5),
+            pool_max_idle_per_host: 1,
+        })
+        .unwrap();
+        let rules = serde_json::json!({"seed": 1, "rules": [{"route": "token", "share": 1.0, "effect": "500"}]});
+        control
+            .put(format!("{}/__emulator/faults", emu.url()))
+            .json(&rules)
+            .send()
+            .await
+            .unwrap();
+        let tokens = manager(&emu, SessionTiming::default()).await;
+        let callers: Vec<_> = (0..50)
+            .map(|_| {
+                let tokens = tokens.clone();
+                tokio::spawn(async move { tokens.current().await })
+            })
+            .collect();
+        for caller in callers {
+            let error = caller.await.unwrap().unwrap_err();
+            assert_eq!(error.status(), Some(500), "{error}");
+        }
+        let stats = emu.stats();
+        // One grant with its retries (4 attempts), not 50 of them.
+        assert_eq!(stats["faults_injected"]["500"], 4, "{stats}");
+        assert_eq!(tokens.grants(), 0);
     }
 
     #[test]
