@@ -131,7 +131,8 @@ impl FieldDef {
             relationship_name: None,
             locks_parent: false,
             picklist_values: Vec::new(),
-            default_value: (field_type == FieldType::Boolean).then_some(serde_json::Value::Bool(false)),
+            default_value: (field_type == FieldType::Boolean)
+                .then_some(serde_json::Value::Bool(false)),
         }
     }
 
@@ -220,8 +221,12 @@ impl ObjectDef {
         def
     }
 
+    /// Indexes the field under its lower-cased name and, so that the canonical spelling the
+    /// emulator itself uses on every write is found without allocating, its API name.
     fn push_field(&mut self, field: FieldDef) {
-        self.index.insert(field.name.to_ascii_lowercase(), self.fields.len());
+        self.index
+            .insert(field.name.to_ascii_lowercase(), self.fields.len());
+        self.index.insert(field.name.clone(), self.fields.len());
         self.fields.push(field);
     }
 
@@ -264,9 +269,13 @@ fn system_fields(object: &str) -> Vec<FieldDef> {
         FieldDef::new("Id", Id).system(),
         FieldDef::new("IsDeleted", Boolean).system(),
         FieldDef::new("CreatedDate", Datetime).system(),
-        FieldDef::new("CreatedById", Reference).system().lookup("User", "CreatedBy", false),
+        FieldDef::new("CreatedById", Reference)
+            .system()
+            .lookup("User", "CreatedBy", false),
         FieldDef::new("LastModifiedDate", Datetime).system(),
-        FieldDef::new("LastModifiedById", Reference).system().lookup("User", "LastModifiedBy", false),
+        FieldDef::new("LastModifiedById", Reference)
+            .system()
+            .lookup("User", "LastModifiedBy", false),
         FieldDef::new("SystemModstamp", Datetime).system(),
     ];
     if object != "User" {
@@ -384,8 +393,14 @@ pub struct Schema {
 
 impl Schema {
     /// Standard objects plus the given custom objects and fields.
-    pub fn build(custom_objects: &[CustomObject], custom_fields: &[CustomField]) -> Result<Self, SchemaError> {
-        let mut schema = Schema { objects: Vec::new(), index: HashMap::new() };
+    pub fn build(
+        custom_objects: &[CustomObject],
+        custom_fields: &[CustomField],
+    ) -> Result<Self, SchemaError> {
+        let mut schema = Schema {
+            objects: Vec::new(),
+            index: HashMap::new(),
+        };
         for object in standard_objects() {
             schema.push_object(object);
         }
@@ -393,12 +408,23 @@ impl Schema {
             if !custom.name.ends_with("__c") {
                 return Err(SchemaError::NotCustomName(custom.name.clone()));
             }
-            let prefix_taken = schema.objects.iter().any(|o| o.key_prefix == custom.key_prefix);
-            if custom.key_prefix.len() != 3 || !custom.key_prefix.bytes().all(|b| b.is_ascii_alphanumeric()) || prefix_taken {
+            let prefix_taken = schema
+                .objects
+                .iter()
+                .any(|o| o.key_prefix == custom.key_prefix);
+            if custom.key_prefix.len() != 3
+                || !custom.key_prefix.bytes().all(|b| b.is_ascii_alphanumeric())
+                || prefix_taken
+            {
                 return Err(SchemaError::BadKeyPrefix(custom.name.clone()));
             }
             let fields = vec![FieldDef::new("Name", FieldType::String).length(80)];
-            schema.push_object(ObjectDef::new(&custom.name, &custom.key_prefix, true, fields));
+            schema.push_object(ObjectDef::new(
+                &custom.name,
+                &custom.key_prefix,
+                true,
+                fields,
+            ));
             for field in &custom.fields {
                 schema.add_field(&custom.name, field)?;
             }
@@ -411,7 +437,8 @@ impl Schema {
     }
 
     fn push_object(&mut self, object: ObjectDef) {
-        self.index.insert(object.name.to_ascii_lowercase(), self.objects.len());
+        self.index
+            .insert(object.name.to_ascii_lowercase(), self.objects.len());
         self.objects.push(object);
     }
 
@@ -419,10 +446,13 @@ impl Schema {
         if !field.name.ends_with("__c") {
             return Err(SchemaError::NotCustomField(field.name.clone()));
         }
-        let idx = *self.index.get(&object.to_ascii_lowercase()).ok_or_else(|| SchemaError::UnknownObject {
-            object: object.to_string(),
-            field: field.name.clone(),
-        })?;
+        let idx = *self
+            .index
+            .get(&object.to_ascii_lowercase())
+            .ok_or_else(|| SchemaError::UnknownObject {
+                object: object.to_string(),
+                field: field.name.clone(),
+            })?;
         self.objects[idx].push_field(field.to_def());
         Ok(())
     }
@@ -430,8 +460,15 @@ impl Schema {
     fn check_references(&self) -> Result<(), SchemaError> {
         for object in &self.objects {
             for field in &object.fields {
-                if field.reference_to.iter().any(|target| self.object(target).is_none()) {
-                    return Err(SchemaError::UnknownReference(format!("{}.{}", object.name, field.name)));
+                if field
+                    .reference_to
+                    .iter()
+                    .any(|target| self.object(target).is_none())
+                {
+                    return Err(SchemaError::UnknownReference(format!(
+                        "{}.{}",
+                        object.name, field.name
+                    )));
                 }
             }
         }
@@ -440,7 +477,9 @@ impl Schema {
 
     /// The object with this API name, case-insensitively.
     pub fn object(&self, name: &str) -> Option<&ObjectDef> {
-        self.index.get(&name.to_ascii_lowercase()).map(|&i| &self.objects[i])
+        self.index
+            .get(&name.to_ascii_lowercase())
+            .map(|&i| &self.objects[i])
     }
 
     /// The object whose ids start with `prefix`.
@@ -449,21 +488,33 @@ impl Schema {
     }
 
     /// `(child object, lookup field)` pairs pointing at `parent` (for childRelationships).
-    pub fn children_of<'a>(&'a self, parent: &'a str) -> impl Iterator<Item = (&'a ObjectDef, &'a FieldDef)> + 'a {
+    pub fn children_of<'a>(
+        &'a self,
+        parent: &'a str,
+    ) -> impl Iterator<Item = (&'a ObjectDef, &'a FieldDef)> + 'a {
         self.objects.iter().flat_map(move |child| {
             child
                 .fields
                 .iter()
-                .filter(move |f| f.reference_to.iter().any(|t| t.eq_ignore_ascii_case(parent)))
+                .filter(move |f| {
+                    f.reference_to
+                        .iter()
+                        .any(|t| t.eq_ignore_ascii_case(parent))
+                })
                 .map(move |f| (child, f))
         })
     }
 
     /// The child relationship of `parent` named `name` (`Contacts` on Account), as SOQL
     /// parent-to-child subqueries name it: `(child object, lookup field)`.
-    pub fn child_relationship<'a>(&'a self, parent: &'a str, name: &str) -> Option<(&'a ObjectDef, &'a FieldDef)> {
-        self.children_of(parent)
-            .find(|(child, lookup)| child_relationship_name(child, lookup).is_some_and(|n| n.eq_ignore_ascii_case(name)))
+    pub fn child_relationship<'a>(
+        &'a self,
+        parent: &'a str,
+        name: &str,
+    ) -> Option<(&'a ObjectDef, &'a FieldDef)> {
+        self.children_of(parent).find(|(child, lookup)| {
+            child_relationship_name(child, lookup).is_some_and(|n| n.eq_ignore_ascii_case(name))
+        })
     }
 }
 
@@ -471,14 +522,21 @@ impl Schema {
 /// `ChildAccounts` for a self-lookup, `Invoices__r` for custom ones); audit lookups to
 /// User (CreatedBy, Owner, ...) have none, as in a real org.
 pub fn child_relationship_name(child: &ObjectDef, lookup: &FieldDef) -> Option<String> {
-    if matches!(lookup.name.as_str(), "CreatedById" | "LastModifiedById" | "OwnerId") {
+    if matches!(
+        lookup.name.as_str(),
+        "CreatedById" | "LastModifiedById" | "OwnerId"
+    ) {
         return None;
     }
     if child.custom || lookup.name.ends_with("__c") {
         return Some(format!("{}__r", plural(child.name.trim_end_matches("__c"))));
     }
     let parent_is_self = lookup.reference_to.iter().any(|t| t == &child.name);
-    Some(if parent_is_self { format!("Child{}", plural(&child.name)) } else { plural(&child.name) })
+    Some(if parent_is_self {
+        format!("Child{}", plural(&child.name))
+    } else {
+        plural(&child.name)
+    })
 }
 
 fn plural(name: &str) -> String {
@@ -494,8 +552,27 @@ fn standard_objects() -> Vec<ObjectDef> {
     let account = vec![
         FieldDef::new("Name", String).required(),
         FieldDef::new("AccountNumber", String).length(40),
-        FieldDef::new("Type", Picklist).picklist(&["Prospect", "Customer - Direct", "Customer - Channel", "Partner", "Other"], None),
-        FieldDef::new("Industry", Picklist).picklist(&["Agriculture", "Banking", "Energy", "Retail", "Technology", "Other"], None),
+        FieldDef::new("Type", Picklist).picklist(
+            &[
+                "Prospect",
+                "Customer - Direct",
+                "Customer - Channel",
+                "Partner",
+                "Other",
+            ],
+            None,
+        ),
+        FieldDef::new("Industry", Picklist).picklist(
+            &[
+                "Agriculture",
+                "Banking",
+                "Energy",
+                "Retail",
+                "Technology",
+                "Other",
+            ],
+            None,
+        ),
         FieldDef::new("AnnualRevenue", Currency),
         FieldDef::new("NumberOfEmployees", Int),
         FieldDef::new("Phone", Phone),
@@ -524,7 +601,16 @@ fn standard_objects() -> Vec<ObjectDef> {
     let opportunity = vec![
         FieldDef::new("Name", String).length(120).required(),
         FieldDef::new("StageName", Picklist)
-            .picklist(&["Prospecting", "Qualification", "Negotiation/Review", "Closed Won", "Closed Lost"], None)
+            .picklist(
+                &[
+                    "Prospecting",
+                    "Qualification",
+                    "Negotiation/Review",
+                    "Closed Won",
+                    "Closed Lost",
+                ],
+                None,
+            )
             .required(),
         FieldDef::new("CloseDate", Date).required(),
         FieldDef::new("Amount", Currency),
@@ -540,15 +626,26 @@ fn standard_objects() -> Vec<ObjectDef> {
         FieldDef::new("Email", Email),
         FieldDef::new("Phone", Phone),
         FieldDef::new("Status", Picklist)
-            .picklist(&["Open - Not Contacted", "Working - Contacted", "Closed - Converted", "Closed - Not Converted"], Some("Open - Not Contacted"))
+            .picklist(
+                &[
+                    "Open - Not Contacted",
+                    "Working - Contacted",
+                    "Closed - Converted",
+                    "Closed - Not Converted",
+                ],
+                Some("Open - Not Contacted"),
+            )
             .required(),
-        FieldDef::new("LeadSource", Picklist).picklist(&["Web", "Phone Inquiry", "Partner Referral", "Other"], None),
+        FieldDef::new("LeadSource", Picklist)
+            .picklist(&["Web", "Phone Inquiry", "Partner Referral", "Other"], None),
     ];
     let case = vec![
         FieldDef::new("CaseNumber", String).length(30).system(),
         FieldDef::new("Subject", String),
         FieldDef::new("Description", Textarea),
-        FieldDef::new("Status", Picklist).picklist(&["New", "Working", "Escalated", "Closed"], Some("New")).required(),
+        FieldDef::new("Status", Picklist)
+            .picklist(&["New", "Working", "Escalated", "Closed"], Some("New"))
+            .required(),
         FieldDef::new("Priority", Picklist).picklist(&["High", "Medium", "Low"], Some("Medium")),
         FieldDef::new("Origin", Picklist).picklist(&["Phone", "Email", "Web"], None),
         FieldDef::new("AccountId", Reference).lookup("Account", "Account", true),
@@ -594,23 +691,42 @@ mod tests {
     #[test]
     fn contact_writes_lock_the_parent_account() {
         let schema = schema();
-        let locks: Vec<_> = schema.object("Contact").unwrap().locking_lookups().map(|f| f.name.as_str()).collect();
+        let locks: Vec<_> = schema
+            .object("Contact")
+            .unwrap()
+            .locking_lookups()
+            .map(|f| f.name.as_str())
+            .collect();
         assert_eq!(locks, ["AccountId"]);
-        assert_eq!(schema.object("Account").unwrap().locking_lookups().count(), 0);
+        assert_eq!(
+            schema.object("Account").unwrap().locking_lookups().count(),
+            0
+        );
     }
 
     #[test]
     fn required_fields_exclude_defaulted_and_system_fields() {
         let schema = schema();
         let lead = schema.object("Lead").unwrap();
-        let required: Vec<_> = lead.fields.iter().filter(|f| f.required_on_create()).map(|f| f.name.as_str()).collect();
+        let required: Vec<_> = lead
+            .fields
+            .iter()
+            .filter(|f| f.required_on_create())
+            .map(|f| f.name.as_str())
+            .collect();
         assert_eq!(required, ["LastName", "Company"]);
     }
 
     #[test]
     fn custom_objects_and_fields_are_validated() {
-        let bad = CustomField { object: "Nope".into(), ..default_custom_fields().remove(0) };
-        assert!(matches!(Schema::build(&[], &[bad]), Err(SchemaError::UnknownObject { .. })));
+        let bad = CustomField {
+            object: "Nope".into(),
+            ..default_custom_fields().remove(0)
+        };
+        assert!(matches!(
+            Schema::build(&[], &[bad]),
+            Err(SchemaError::UnknownObject { .. })
+        ));
         let invoice = CustomObject {
             name: "Invoice__c".into(),
             key_prefix: "a01".into(),
@@ -623,7 +739,11 @@ mod tests {
             }],
         };
         let schema = Schema::build(&[invoice], &[]).unwrap();
-        let field = schema.object("invoice__c").unwrap().relationship("Account__r").unwrap();
+        let field = schema
+            .object("invoice__c")
+            .unwrap()
+            .relationship("Account__r")
+            .unwrap();
         assert!(field.locks_parent);
         assert_eq!(schema.object_by_prefix("a01").unwrap().name, "Invoice__c");
     }

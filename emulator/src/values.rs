@@ -44,11 +44,19 @@ pub fn from_json(field: &FieldDef, value: &Value) -> Result<Value, FieldError> {
         Value::Null => Ok(Value::Null),
         Value::String(text) => from_text(field, text),
         Value::Bool(b) if field.field_type == FieldType::Boolean => Ok(Value::Bool(*b)),
-        Value::Number(n) if field.field_type.is_numeric() => check_number(field, n.as_f64().unwrap_or(f64::NAN), &n.to_string()),
-        Value::Number(_) | Value::Bool(_) if field.field_type.is_text() => from_text(field, &value.to_string()),
+        Value::Number(n) if field.field_type.is_numeric() => {
+            check_number(field, n.as_f64().unwrap_or(f64::NAN), &n.to_string())
+        }
+        Value::Number(_) | Value::Bool(_) if field.field_type.is_text() => {
+            from_text(field, &value.to_string())
+        }
         Value::Object(_) | Value::Array(_) => Err(FieldError::new(
             "JSON_PARSER_ERROR",
-            format!("Cannot deserialize instance of {} from {} value", field.field_type.describe_name(), kind_of(value)),
+            format!(
+                "Cannot deserialize instance of {} from {} value",
+                field.field_type.describe_name(),
+                kind_of(value)
+            ),
             &[&field.name],
         )),
         other => Err(FieldError::wrong_type(field, &other.to_string())),
@@ -85,8 +93,18 @@ pub fn from_text(field: &FieldDef, text: &str) -> Result<Value, FieldError> {
             )
         }),
         Email => check_length(field, text).and_then(|v| {
-            let ok = text.split_once('@').is_some_and(|(user, host)| !user.is_empty() && host.contains('.'));
-            if ok { Ok(v) } else { Err(FieldError::new("INVALID_EMAIL_ADDRESS", format!("Email: invalid email address: {text}"), &[&field.name])) }
+            let ok = text
+                .split_once('@')
+                .is_some_and(|(user, host)| !user.is_empty() && host.contains('.'));
+            if ok {
+                Ok(v)
+            } else {
+                Err(FieldError::new(
+                    "INVALID_EMAIL_ADDRESS",
+                    format!("Email: invalid email address: {text}"),
+                    &[&field.name],
+                ))
+            }
         }),
         String | Textarea | Phone | Url | Picklist => check_length(field, text),
         Boolean => match text.to_ascii_lowercase().as_str() {
@@ -95,7 +113,10 @@ pub fn from_text(field: &FieldDef, text: &str) -> Result<Value, FieldError> {
             _ => Err(FieldError::wrong_type(field, text)),
         },
         Int | Double | Currency | Percent => {
-            let n: f64 = text.trim().parse().map_err(|_| FieldError::wrong_type(field, text))?;
+            let n: f64 = text
+                .trim()
+                .parse()
+                .map_err(|_| FieldError::wrong_type(field, text))?;
             check_number(field, n, text)
         }
         Date => NaiveDate::parse_from_str(text, "%Y-%m-%d")
@@ -111,7 +132,12 @@ fn check_length(field: &FieldDef, text: &str) -> Result<Value, FieldError> {
     if field.length > 0 && text.chars().count() > field.length as usize {
         return Err(FieldError::new(
             "STRING_TOO_LONG",
-            format!("{}: data value too large: {} (max length={})", field.name, truncate(text), field.length),
+            format!(
+                "{}: data value too large: {} (max length={})",
+                field.name,
+                truncate(text),
+                field.length
+            ),
             &[&field.name],
         ));
     }
@@ -132,7 +158,9 @@ fn check_number(field: &FieldDef, n: f64, shown: &str) -> Result<Value, FieldErr
         }
         return Ok(Value::from(n as i64));
     }
-    Ok(serde_json::Number::from_f64(n).map(Value::Number).unwrap_or(Value::Null))
+    Ok(serde_json::Number::from_f64(n)
+        .map(Value::Number)
+        .unwrap_or(Value::Null))
 }
 
 /// Parses the ISO-8601 forms Salesforce accepts: `Z`, `+00:00` or `+0000` offsets, with or
@@ -157,9 +185,21 @@ pub fn format_datetime(dt: &DateTime<Utc>) -> String {
     dt.format("%Y-%m-%dT%H:%M:%S%.3f+0000").to_string()
 }
 
-/// The current time in REST output form.
+/// The current time in REST output form. Every write stamps three fields, so the text is
+/// formatted once per millisecond per thread and reused.
 pub fn now() -> String {
-    format_datetime(&Utc::now())
+    thread_local! {
+        static LAST: std::cell::RefCell<(i64, String)> = const { std::cell::RefCell::new((i64::MIN, String::new())) };
+    }
+    let now = Utc::now();
+    let millis = now.timestamp_millis();
+    LAST.with(|last| {
+        let mut last = last.borrow_mut();
+        if last.0 != millis {
+            *last = (millis, format_datetime(&now));
+        }
+        last.1.clone()
+    })
 }
 
 /// Text for a CSV cell (bulk results and bulk query): null is empty, datetimes in the Bulk
@@ -183,16 +223,34 @@ mod tests {
     use crate::schema::{default_custom_fields, Schema};
 
     fn field(object: &str, name: &str) -> FieldDef {
-        Schema::build(&[], &default_custom_fields()).unwrap().object(object).unwrap().field(name).unwrap().clone()
+        Schema::build(&[], &default_custom_fields())
+            .unwrap()
+            .object(object)
+            .unwrap()
+            .field(name)
+            .unwrap()
+            .clone()
     }
 
     #[test]
     fn datetimes_in_every_accepted_offset_form_normalise_to_utc() {
         let f = field("Account", "CreatedDate");
-        for input in ["2024-05-01T12:15:00.000+02:00", "2024-05-01T10:15:00Z", "2024-05-01T10:15:00.000+0000", "2024-05-01T10:15:00"] {
-            assert_eq!(from_text(&f, input).unwrap(), Value::String("2024-05-01T10:15:00.000+0000".into()), "{input}");
+        for input in [
+            "2024-05-01T12:15:00.000+02:00",
+            "2024-05-01T10:15:00Z",
+            "2024-05-01T10:15:00.000+0000",
+            "2024-05-01T10:15:00",
+        ] {
+            assert_eq!(
+                from_text(&f, input).unwrap(),
+                Value::String("2024-05-01T10:15:00.000+0000".into()),
+                "{input}"
+            );
         }
-        assert_eq!(from_text(&f, "yesterday").unwrap_err().code, "INVALID_TYPE_ON_FIELD_IN_RECORD");
+        assert_eq!(
+            from_text(&f, "yesterday").unwrap_err().code,
+            "INVALID_TYPE_ON_FIELD_IN_RECORD"
+        );
     }
 
     #[test]
@@ -200,16 +258,39 @@ mod tests {
         let f = field("Account", "Name");
         assert_eq!(from_csv(&f, "").unwrap(), None);
         assert_eq!(from_csv(&f, "#N/A").unwrap(), Some(Value::Null));
-        assert_eq!(from_csv(&f, "Acme").unwrap(), Some(Value::String("Acme".into())));
+        assert_eq!(
+            from_csv(&f, "Acme").unwrap(),
+            Some(Value::String("Acme".into()))
+        );
     }
 
     #[test]
     fn bad_values_get_salesforce_codes_naming_the_field() {
-        assert_eq!(from_text(&field("Account", "NumberOfEmployees"), "12.5").unwrap_err().fields, ["NumberOfEmployees"]);
-        assert_eq!(from_text(&field("Contact", "Email"), "nope").unwrap_err().code, "INVALID_EMAIL_ADDRESS");
-        assert_eq!(from_text(&field("Contact", "AccountId"), "001bad").unwrap_err().code, "MALFORMED_ID");
+        assert_eq!(
+            from_text(&field("Account", "NumberOfEmployees"), "12.5")
+                .unwrap_err()
+                .fields,
+            ["NumberOfEmployees"]
+        );
+        assert_eq!(
+            from_text(&field("Contact", "Email"), "nope")
+                .unwrap_err()
+                .code,
+            "INVALID_EMAIL_ADDRESS"
+        );
+        assert_eq!(
+            from_text(&field("Contact", "AccountId"), "001bad")
+                .unwrap_err()
+                .code,
+            "MALFORMED_ID"
+        );
         let long = "x".repeat(300);
-        assert_eq!(from_text(&field("Account", "Name"), &long).unwrap_err().code, "STRING_TOO_LONG");
+        assert_eq!(
+            from_text(&field("Account", "Name"), &long)
+                .unwrap_err()
+                .code,
+            "STRING_TOO_LONG"
+        );
         let err = from_json(&field("Account", "Name"), &serde_json::json!({"a": 1})).unwrap_err();
         assert_eq!(err.code, "JSON_PARSER_ERROR");
     }
@@ -217,8 +298,20 @@ mod tests {
     #[test]
     fn csv_output_formats_values_like_bulk_query() {
         assert_eq!(to_csv(&Value::Null, None), "");
-        assert_eq!(to_csv(&serde_json::json!(5.0), Some(FieldType::Currency)), "5");
-        assert_eq!(to_csv(&serde_json::json!(5.25), Some(FieldType::Currency)), "5.25");
-        assert_eq!(to_csv(&Value::String("2024-05-01T10:15:00.000+0000".into()), Some(FieldType::Datetime)), "2024-05-01T10:15:00.000Z");
+        assert_eq!(
+            to_csv(&serde_json::json!(5.0), Some(FieldType::Currency)),
+            "5"
+        );
+        assert_eq!(
+            to_csv(&serde_json::json!(5.25), Some(FieldType::Currency)),
+            "5.25"
+        );
+        assert_eq!(
+            to_csv(
+                &Value::String("2024-05-01T10:15:00.000+0000".into()),
+                Some(FieldType::Datetime)
+            ),
+            "2024-05-01T10:15:00.000Z"
+        );
     }
 }
