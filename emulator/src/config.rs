@@ -194,7 +194,14 @@ pub struct BulkConfig {
 
 impl Default for BulkConfig {
     fn default() -> Self {
-        BulkConfig { batch_size: 10_000, chunk_size: 200, parallel_batches: 4, row_micros: 0, batch_retries: 10, query_page_size: 50_000 }
+        BulkConfig {
+            batch_size: 10_000,
+            chunk_size: 200,
+            parallel_batches: 4,
+            row_micros: 0,
+            batch_retries: 10,
+            query_page_size: 50_000,
+        }
     }
 }
 
@@ -254,16 +261,28 @@ mod tests {
 
     #[test]
     fn developer_edition_sets_limits_the_file_leaves_out() {
-        let config = Config::from_toml("[org]\nedition = \"developer\"\n[limits]\nlong_running_cap = 7\n").unwrap();
-        assert_eq!(config.limits.daily_api_requests, DEVELOPER_DAILY_API_REQUESTS);
+        let config =
+            Config::from_toml("[org]\nedition = \"developer\"\n[limits]\nlong_running_cap = 7\n")
+                .unwrap();
+        assert_eq!(
+            config.limits.daily_api_requests,
+            DEVELOPER_DAILY_API_REQUESTS
+        );
         assert_eq!(config.limits.long_running_cap, 7);
-        assert_eq!(Config::from_toml("").unwrap().limits.daily_api_requests, 100_000);
+        assert_eq!(
+            Config::from_toml("").unwrap().limits.daily_api_requests,
+            100_000
+        );
     }
 
     #[test]
     fn debug_output_never_shows_secrets() {
         let shown = format!("{:?}", Config::default());
-        for secret in [DEFAULT_CLIENT_SECRET, DEFAULT_PASSWORD, DEFAULT_SECURITY_TOKEN] {
+        for secret in [
+            DEFAULT_CLIENT_SECRET,
+            DEFAULT_PASSWORD,
+            DEFAULT_SECURITY_TOKEN,
+        ] {
             assert!(!shown.contains(secret), "{secret} leaked");
         }
         assert!(shown.contains(DEFAULT_CLIENT_ID));
@@ -271,7 +290,9 @@ mod tests {
 
     #[test]
     fn unknown_keys_are_named() {
-        let error = Config::from_toml("[limits]\ndaily_api_requestz = 1\n").unwrap_err().to_string();
+        let error = Config::from_toml("[limits]\ndaily_api_requestz = 1\n")
+            .unwrap_err()
+            .to_string();
         assert!(error.contains("daily_api_requestz"), "{error}");
     }
 }

@@ -24,37 +24,62 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
-        ApiError { status, errors: vec![FieldError::new(code, message, &[])] }
+        ApiError {
+            status,
+            errors: vec![FieldError::new(code, message, &[])],
+        }
     }
 
     /// 400 with a field-level error.
     pub fn bad_request(error: FieldError) -> Self {
-        ApiError { status: StatusCode::BAD_REQUEST, errors: vec![error] }
+        ApiError {
+            status: StatusCode::BAD_REQUEST,
+            errors: vec![error],
+        }
     }
 
     /// 404 `NOT_FOUND`.
     pub fn not_found() -> Self {
-        ApiError::new(StatusCode::NOT_FOUND, "NOT_FOUND", "The requested resource does not exist")
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            "The requested resource does not exist",
+        )
     }
 
     /// 400 `JSON_PARSER_ERROR` for a body that is not the JSON expected.
     pub fn json_parse(detail: impl std::fmt::Display) -> Self {
-        ApiError::new(StatusCode::BAD_REQUEST, "JSON_PARSER_ERROR", format!("The request body is not valid JSON: {detail}"))
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "JSON_PARSER_ERROR",
+            format!("The request body is not valid JSON: {detail}"),
+        )
     }
 
     /// 401 `INVALID_SESSION_ID`.
     pub fn invalid_session() -> Self {
-        ApiError::new(StatusCode::UNAUTHORIZED, "INVALID_SESSION_ID", "Session expired or invalid")
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "INVALID_SESSION_ID",
+            "Session expired or invalid",
+        )
     }
 
     /// 503 `SERVER_UNAVAILABLE`.
     pub fn unavailable() -> Self {
-        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "SERVER_UNAVAILABLE", "Server too busy. Please try again later.")
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "SERVER_UNAVAILABLE",
+            "Server too busy. Please try again later.",
+        )
     }
 
     /// The code of the first error.
     pub fn code(&self) -> &str {
-        self.errors.first().map(|e| e.code.as_str()).unwrap_or("UNKNOWN")
+        self.errors
+            .first()
+            .map(|e| e.code.as_str())
+            .unwrap_or("UNKNOWN")
     }
 }
 
@@ -64,7 +89,10 @@ impl From<FieldError> for ApiError {
             "NOT_FOUND" => StatusCode::NOT_FOUND,
             _ => StatusCode::BAD_REQUEST,
         };
-        ApiError { status, errors: vec![error] }
+        ApiError {
+            status,
+            errors: vec![error],
+        }
     }
 }
 

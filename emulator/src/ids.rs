@@ -34,7 +34,10 @@ pub fn mint(prefix: &str, pod: &str, sequence: u64) -> String {
         *slot = BASE62[(n % 62) as usize];
         n /= 62;
     }
-    let id15 = format!("{prefix}{pod}{}", std::str::from_utf8(&body).expect("ascii"));
+    let id15 = format!(
+        "{prefix}{pod}{}",
+        std::str::from_utf8(&body).expect("ascii")
+    );
     let sum = checksum(&id15);
     id15 + &sum
 }
@@ -79,7 +82,10 @@ mod tests {
 
     #[test]
     fn eighteen_char_ids_are_checked_case_insensitively() {
-        assert_eq!(normalize("001M000000qfPySiau").unwrap(), "001M000000qfPySIAU");
+        assert_eq!(
+            normalize("001M000000qfPySiau").unwrap(),
+            "001M000000qfPySIAU"
+        );
         assert!(normalize("001M000000qfPySAAA").is_none());
         assert!(normalize("001M000000qfPy").is_none());
         assert!(normalize("001M000000qfPy'; --").is_none());

@@ -60,14 +60,23 @@ impl LockTimeout {
 
 impl LockTable {
     /// Locks every row in `rows`, waiting up to `wait` for rows other transactions hold.
-    pub async fn acquire(self: &Arc<Self>, rows: Vec<String>, wait: Duration) -> Result<LockGuard, LockTimeout> {
+    pub async fn acquire(
+        self: &Arc<Self>,
+        rows: Vec<String>,
+        wait: Duration,
+    ) -> Result<LockGuard, LockTimeout> {
         let deadline = Instant::now() + wait;
         loop {
             let notified = self.released.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
             match self.try_acquire(&rows) {
-                Ok(()) => return Ok(LockGuard { table: self.clone(), rows }),
+                Ok(()) => {
+                    return Ok(LockGuard {
+                        table: self.clone(),
+                        rows,
+                    })
+                }
                 Err(busy) => {
                     if tokio::time::timeout_at(deadline, notified).await.is_err() {
                         return Err(LockTimeout { rows: busy });
@@ -104,8 +113,15 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn second_writer_times_out_while_first_holds_the_parent() {
         let table = Arc::new(LockTable::default());
-        let first = table.acquire(rows(&["001A"]), Duration::from_secs(10)).await.unwrap();
-        let err = table.acquire(rows(&["001B", "001A"]), Duration::from_secs(10)).await.err().unwrap();
+        let first = table
+            .acquire(rows(&["001A"]), Duration::from_secs(10))
+            .await
+            .unwrap();
+        let err = table
+            .acquire(rows(&["001B", "001A"]), Duration::from_secs(10))
+            .await
+            .err()
+            .unwrap();
         assert_eq!(err.rows, rows(&["001A"]));
         assert!(err.message().contains("1 records: 001A"));
         drop(first);
@@ -115,10 +131,18 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn waiter_gets_the_lock_when_holder_releases_within_the_wait() {
         let table = Arc::new(LockTable::default());
-        let first = table.acquire(rows(&["001A"]), Duration::from_secs(10)).await.unwrap();
+        let first = table
+            .acquire(rows(&["001A"]), Duration::from_secs(10))
+            .await
+            .unwrap();
         let waiter = {
             let table = table.clone();
-            tokio::spawn(async move { table.acquire(rows(&["001A"]), Duration::from_secs(10)).await.is_ok() })
+            tokio::spawn(async move {
+                table
+                    .acquire(rows(&["001A"]), Duration::from_secs(10))
+                    .await
+                    .is_ok()
+            })
         };
         tokio::time::sleep(Duration::from_secs(3)).await;
         drop(first);
@@ -129,8 +153,14 @@ mod tests {
     #[tokio::test]
     async fn disjoint_rows_do_not_contend() {
         let table = Arc::new(LockTable::default());
-        let _a = table.acquire(rows(&["001A"]), Duration::ZERO).await.unwrap();
-        let _b = table.acquire(rows(&["001B"]), Duration::ZERO).await.unwrap();
+        let _a = table
+            .acquire(rows(&["001A"]), Duration::ZERO)
+            .await
+            .unwrap();
+        let _b = table
+            .acquire(rows(&["001B"]), Duration::ZERO)
+            .await
+            .unwrap();
         assert_eq!(table.held_count(), 2);
     }
 }

@@ -102,9 +102,14 @@ pub struct ApiVersion(pub String);
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ApiVersion {
     type Rejection = crate::error::ApiError;
 
-    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
         let segment = parts.uri.path().split('/').nth(3).unwrap_or_default();
-        parse_version(segment).map(ApiVersion).ok_or_else(crate::error::ApiError::not_found)
+        parse_version(segment)
+            .map(ApiVersion)
+            .ok_or_else(crate::error::ApiError::not_found)
     }
 }
 

@@ -39,7 +39,13 @@ impl UsageWindow {
         let mut slots = [0; SLOTS];
         slots[0] = used;
         let slot_len = (window / SLOTS as u32).max(Duration::from_millis(1));
-        UsageWindow { started: Instant::now(), slot_len, slots, newest: 0, used }
+        UsageWindow {
+            started: Instant::now(),
+            slot_len,
+            slots,
+            newest: 0,
+            used,
+        }
     }
 
     /// Drops the calls older than `window` (restarting the slots, usage kept, when the
@@ -53,7 +59,8 @@ impl UsageWindow {
             *self = UsageWindow::starting_with(window, self.used);
             return;
         }
-        let now = (now.saturating_duration_since(self.started).as_nanos() / self.slot_len.as_nanos()) as u64;
+        let now = (now.saturating_duration_since(self.started).as_nanos()
+            / self.slot_len.as_nanos()) as u64;
         for step in 1..=now.saturating_sub(self.newest).min(SLOTS as u64) {
             let slot = ((self.newest + step) % SLOTS as u64) as usize;
             self.used -= self.slots[slot];
@@ -111,7 +118,12 @@ impl Stats {
     /// Counts a data-API call only if fewer than `max` were counted in the last `window`
     /// (atomically, so concurrent calls never push usage past the limit). Ok(usage now) or
     /// Err(usage, unchanged).
-    pub fn try_count_api_request(&self, route: &str, max: u64, window: Duration) -> Result<u64, u64> {
+    pub fn try_count_api_request(
+        &self,
+        route: &str,
+        max: u64,
+        window: Duration,
+    ) -> Result<u64, u64> {
         let used = {
             let mut usage = self.usage.lock();
             usage.roll(window);
@@ -217,14 +229,27 @@ impl Stats {
     /// Zeroes every counter (control endpoint `reset`). Requests still in flight stay
     /// counted as in flight, and the peaks restart from them.
     pub fn reset(&self) {
-        for counter in [&self.api_requests, &self.bulk_batches, &self.bulk_rows_processed, &self.bulk_uploads, &self.bulk_query_jobs] {
+        for counter in [
+            &self.api_requests,
+            &self.bulk_batches,
+            &self.bulk_rows_processed,
+            &self.bulk_uploads,
+            &self.bulk_query_jobs,
+        ] {
             counter.store(0, Ordering::Relaxed);
         }
-        for map in [&self.by_route, &self.token_grants, &self.errors_by_code, &self.faults_injected] {
+        for map in [
+            &self.by_route,
+            &self.token_grants,
+            &self.errors_by_code,
+            &self.faults_injected,
+        ] {
             map.lock().clear();
         }
-        self.peak_in_flight.store(self.in_flight.load(Ordering::Relaxed), Ordering::Relaxed);
-        self.peak_long_running.store(self.long_running(), Ordering::Relaxed);
+        self.peak_in_flight
+            .store(self.in_flight.load(Ordering::Relaxed), Ordering::Relaxed);
+        self.peak_long_running
+            .store(self.long_running(), Ordering::Relaxed);
         *self.usage.lock() = UsageWindow::default();
     }
 
@@ -235,7 +260,11 @@ impl Stats {
 
     /// The JSON served by `GET /__emulator/stats`; `records` and `bulk_jobs` come from the
     /// store and the bulk job table.
-    pub fn snapshot(&self, records: BTreeMap<String, usize>, bulk_jobs: BTreeMap<String, u64>) -> Value {
+    pub fn snapshot(
+        &self,
+        records: BTreeMap<String, usize>,
+        bulk_jobs: BTreeMap<String, u64>,
+    ) -> Value {
         let grants = self.token_grants.lock().clone();
         let total: u64 = grants.values().sum();
         let mut token_grants = json!({"total": total});
@@ -320,7 +349,11 @@ mod tests {
         let minute = Duration::from_secs(60);
         let mut window = UsageWindow::starting_with(minute, 0);
         let start = window.started;
-        let (t2, t61, t700) = (start + Duration::from_secs(2), start + Duration::from_secs(61), start + Duration::from_secs(700));
+        let (t2, t61, t700) = (
+            start + Duration::from_secs(2),
+            start + Duration::from_secs(61),
+            start + Duration::from_secs(700),
+        );
         window.add();
         window.add();
         window.roll_at(minute, t2);

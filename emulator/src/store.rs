@@ -42,7 +42,10 @@ impl Record {
     /// The record as a REST JSON object: `attributes` then every field (nulls included).
     pub fn to_json(&self, object: &ObjectDef, api_version: &str) -> Map<String, Value> {
         let mut map = Map::with_capacity(object.fields.len() + 1);
-        map.insert("attributes".into(), attributes(object, self.id(), api_version));
+        map.insert(
+            "attributes".into(),
+            attributes(object, self.id(), api_version),
+        );
         for (field, value) in object.fields.iter().zip(self.values.iter()) {
             map.insert(field.name.clone(), value.clone());
         }
@@ -121,7 +124,12 @@ impl Table {
         for field in object.unique_fields() {
             let i = object.field_index(&field.name).expect("own field");
             if let Some(key) = Self::index_key(&record.values[i]) {
-                self.indexes.entry(i).or_default().entry(key).or_default().push(record.id().to_string());
+                self.indexes
+                    .entry(i)
+                    .or_default()
+                    .entry(key)
+                    .or_default()
+                    .push(record.id().to_string());
             }
         }
     }
@@ -147,8 +155,17 @@ pub struct Store {
 impl Store {
     /// An empty store for `schema`; writes are attributed to `user_id`.
     pub fn new(schema: Arc<Schema>, pod: &str, user_id: &str) -> Self {
-        let tables = schema.objects.iter().map(|o| (o.name.clone(), RwLock::new(Table::default()))).collect();
-        Store { schema, tables, pod: pod.to_string(), user_id: user_id.to_string() }
+        let tables = schema
+            .objects
+            .iter()
+            .map(|o| (o.name.clone(), RwLock::new(Table::default())))
+            .collect();
+        Store {
+            schema,
+            tables,
+            pod: pod.to_string(),
+            user_id: user_id.to_string(),
+        }
     }
 
     pub fn schema(&self) -> &Arc<Schema> {
@@ -170,7 +187,16 @@ impl Store {
     pub fn counts(&self) -> BTreeMap<String, usize> {
         self.tables
             .iter()
-            .map(|(name, t)| (name.clone(), t.read().records.values().filter(|r| !r.is_deleted()).count()))
+            .map(|(name, t)| {
+                (
+                    name.clone(),
+                    t.read()
+                        .records
+                        .values()
+                        .filter(|r| !r.is_deleted())
+                        .count(),
+                )
+            })
             .collect()
     }
 
@@ -178,7 +204,12 @@ impl Store {
     /// mode may not set → `INVALID_FIELD_FOR_INSERT_UPDATE`; `attributes` is ignored.
     /// A relationship object such as `"Account": {"External_Id__c": "A-1"}` resolves the
     /// parent by external id into the lookup field.
-    pub fn changes_from_json(&self, object: &ObjectDef, body: &Map<String, Value>, mode: WriteMode) -> Result<Changes, FieldError> {
+    pub fn changes_from_json(
+        &self,
+        object: &ObjectDef,
+        body: &Map<String, Value>,
+        mode: WriteMode,
+    ) -> Result<Changes, FieldError> {
         let mut changes = Changes::with_capacity(body.len());
         for (name, value) in body {
             if name == "attributes" {
@@ -186,7 +217,10 @@ impl Store {
             }
             if let (Value::Object(reference), Some(lookup)) = (value, object.relationship(name)) {
                 let id = self.resolve_reference(lookup, reference)?;
-                changes.push((object.field_index(&lookup.name).expect("own field"), Value::String(id)));
+                changes.push((
+                    object.field_index(&lookup.name).expect("own field"),
+                    Value::String(id),
+                ));
                 continue;
             }
             let (index, field) = settable_field(object, name, mode)?;
@@ -197,17 +231,31 @@ impl Store {
 
     /// Resolves one Bulk CSV row against its header. Empty cells leave fields unchanged;
     /// `Rel.ExtField` columns resolve the parent by external id.
-    pub fn changes_from_csv(&self, object: &ObjectDef, header: &[String], row: &[&str], mode: WriteMode) -> Result<Changes, FieldError> {
+    pub fn changes_from_csv(
+        &self,
+        object: &ObjectDef,
+        header: &[String],
+        row: &[&str],
+        mode: WriteMode,
+    ) -> Result<Changes, FieldError> {
         let mut changes = Changes::with_capacity(row.len());
         for (name, cell) in header.iter().zip(row) {
             if let Some((relationship, ext_field)) = name.split_once('.') {
-                let lookup = object.relationship(relationship).ok_or_else(|| no_such_column(object, name))?;
+                let lookup = object
+                    .relationship(relationship)
+                    .ok_or_else(|| no_such_column(object, name))?;
                 if cell.is_empty() {
                     continue;
                 }
-                let reference: Map<String, Value> = [(ext_field.to_string(), Value::String(cell.to_string()))].into_iter().collect();
+                let reference: Map<String, Value> =
+                    [(ext_field.to_string(), Value::String(cell.to_string()))]
+                        .into_iter()
+                        .collect();
                 let id = self.resolve_reference(lookup, &reference)?;
-                changes.push((object.field_index(&lookup.name).expect("own field"), Value::String(id)));
+                changes.push((
+                    object.field_index(&lookup.name).expect("own field"),
+                    Value::String(id),
+                ));
                 continue;
             }
             let (index, field) = settable_field(object, name, mode)?;
@@ -218,27 +266,58 @@ impl Store {
         Ok(changes)
     }
 
-    fn resolve_reference(&self, lookup: &FieldDef, reference: &Map<String, Value>) -> Result<String, FieldError> {
-        let parent = self.schema.object(&lookup.reference_to[0]).expect("checked at schema build");
+    fn resolve_reference(
+        &self,
+        lookup: &FieldDef,
+        reference: &Map<String, Value>,
+    ) -> Result<String, FieldError> {
+        let parent = self
+            .schema
+            .object(&lookup.reference_to[0])
+            .expect("checked at schema build");
         let (ext_name, ext_value) = reference
             .iter()
             .find(|(k, _)| k.as_str() != "attributes")
-            .ok_or_else(|| FieldError::new("INVALID_FIELD", "Foreign key external ID: missing field", &[&lookup.name]))?;
-        let ext = parent.field(ext_name).filter(|f| f.external_id || f.id_lookup).ok_or_else(|| {
-            FieldError::new("INVALID_FIELD", format!("Foreign key external ID: {ext_name} not found on {}", parent.name), &[&lookup.name])
-        })?;
+            .ok_or_else(|| {
+                FieldError::new(
+                    "INVALID_FIELD",
+                    "Foreign key external ID: missing field",
+                    &[&lookup.name],
+                )
+            })?;
+        let ext = parent
+            .field(ext_name)
+            .filter(|f| f.external_id || f.id_lookup)
+            .ok_or_else(|| {
+                FieldError::new(
+                    "INVALID_FIELD",
+                    format!(
+                        "Foreign key external ID: {ext_name} not found on {}",
+                        parent.name
+                    ),
+                    &[&lookup.name],
+                )
+            })?;
         let value = values::from_json(ext, ext_value)?;
         let ids = self.find_by_field(parent, &ext.name, &value);
         match ids.as_slice() {
             [id] => Ok(id.clone()),
             [] => Err(FieldError::new(
                 "INVALID_FIELD",
-                format!("Foreign key external ID: {} not found for field {} in entity {}", values::to_csv(&value, None), ext.name, parent.name),
+                format!(
+                    "Foreign key external ID: {} not found for field {} in entity {}",
+                    values::to_csv(&value, None),
+                    ext.name,
+                    parent.name
+                ),
                 &[&lookup.name],
             )),
             _ => Err(FieldError::new(
                 "INVALID_FIELD",
-                format!("Foreign key external ID: {} matched more than one record", values::to_csv(&value, None)),
+                format!(
+                    "Foreign key external ID: {} matched more than one record",
+                    values::to_csv(&value, None)
+                ),
                 &[&lookup.name],
             )),
         }
@@ -247,13 +326,21 @@ impl Store {
     /// Ids of live records whose `field` equals `value` (indexed for unique/external-id
     /// fields and `Id`; scanned otherwise).
     pub fn find_by_field(&self, object: &ObjectDef, field: &str, value: &Value) -> Vec<String> {
-        let Some(index) = object.field_index(field) else { return Vec::new() };
+        let Some(index) = object.field_index(field) else {
+            return Vec::new();
+        };
         let table = self.table(object).read();
         if index == 0 {
             let id = value.as_str().and_then(ids::normalize);
-            return id.filter(|id| table.records.get(id).is_some_and(|r| !r.is_deleted())).into_iter().collect();
+            return id
+                .filter(|id| table.records.get(id).is_some_and(|r| !r.is_deleted()))
+                .into_iter()
+                .collect();
         }
-        if table.indexes.contains_key(&index) || object.fields[index].unique || object.fields[index].external_id {
+        if table.indexes.contains_key(&index)
+            || object.fields[index].unique
+            || object.fields[index].external_id
+        {
             return table.lookup(index, value).to_vec();
         }
         let wanted = Table::index_key(value);
@@ -278,9 +365,18 @@ impl Store {
         for (i, value) in changes {
             values[i] = value;
         }
-        if let Some(missing) = object.fields.iter().zip(values.iter()).find(|(f, v)| f.required_on_create() && v.is_null()) {
+        if let Some(missing) = object
+            .fields
+            .iter()
+            .zip(values.iter())
+            .find(|(f, v)| f.required_on_create() && v.is_null())
+        {
             let name = missing.0.name.as_str();
-            return Err(FieldError::new("REQUIRED_FIELD_MISSING", format!("Required fields are missing: [{name}]"), &[name]));
+            return Err(FieldError::new(
+                "REQUIRED_FIELD_MISSING",
+                format!("Required fields are missing: [{name}]"),
+                &[name],
+            ));
         }
         table.next_sequence += 1;
         let id = ids::mint(&object.key_prefix, &self.pod, table.next_sequence);
@@ -294,14 +390,24 @@ impl Store {
         for by in ["CreatedById", "LastModifiedById"] {
             set(object, &mut values, by, user.clone());
         }
-        if object.field_index("OwnerId").is_some_and(|i| values[i].is_null()) {
+        if object
+            .field_index("OwnerId")
+            .is_some_and(|i| values[i].is_null())
+        {
             set(object, &mut values, "OwnerId", user);
         }
         if object.name == "Case" {
-            set(object, &mut values, "CaseNumber", Value::String(format!("{:08}", table.next_sequence)));
+            set(
+                object,
+                &mut values,
+                "CaseNumber",
+                Value::String(format!("{:08}", table.next_sequence)),
+            );
         }
         compute_name(object, &mut values);
-        let record = Record { values: values.into_boxed_slice() };
+        let record = Record {
+            values: values.into_boxed_slice(),
+        };
         check_unique(object, &table, &record)?;
         table.reindex(object, &record);
         table.records.insert(id.clone(), record);
@@ -317,7 +423,11 @@ impl Store {
         for (i, value) in changes.into_iter().filter(|(i, _)| *i != 0) {
             if object.fields[i].required_on_create() && value.is_null() {
                 let name = object.fields[i].name.as_str();
-                return Err(FieldError::new("REQUIRED_FIELD_MISSING", format!("Required fields are missing: [{name}]"), &[name]));
+                return Err(FieldError::new(
+                    "REQUIRED_FIELD_MISSING",
+                    format!("Required fields are missing: [{name}]"),
+                    &[name],
+                ));
             }
             updated.values[i] = value;
         }
@@ -337,11 +447,25 @@ impl Store {
 
     /// Upserts by external id: no match inserts (unless `update_only`), one match updates,
     /// several → [`UpsertError::Multiple`].
-    pub fn upsert(&self, object: &ObjectDef, ext_field: &str, ext_value: &Value, mut changes: Changes, update_only: bool) -> Result<Upserted, UpsertError> {
-        let ext_index = object.field_index(ext_field).expect("caller resolved the field");
+    pub fn upsert(
+        &self,
+        object: &ObjectDef,
+        ext_field: &str,
+        ext_value: &Value,
+        mut changes: Changes,
+        update_only: bool,
+    ) -> Result<Upserted, UpsertError> {
+        let ext_index = object
+            .field_index(ext_field)
+            .expect("caller resolved the field");
         let matches = self.find_by_field(object, ext_field, ext_value);
         match matches.as_slice() {
-            [] if update_only => Err(FieldError::new("NOT_FOUND", "The requested resource does not exist", &[]).into()),
+            [] if update_only => {
+                Err(
+                    FieldError::new("NOT_FOUND", "The requested resource does not exist", &[])
+                        .into(),
+                )
+            }
             [] => {
                 if ext_index != 0 && !changes.iter().any(|(i, _)| *i == ext_index) {
                     changes.push((ext_index, ext_value.clone()));
@@ -366,7 +490,12 @@ impl Store {
             table.records.remove(record.id());
         } else if let Some(stored) = table.records.get_mut(record.id()) {
             stored.values[1] = Value::Bool(true);
-            set(object, &mut stored.values, "SystemModstamp", Value::String(values::now()));
+            set(
+                object,
+                &mut stored.values,
+                "SystemModstamp",
+                Value::String(values::now()),
+            );
         }
         Ok(())
     }
@@ -375,7 +504,12 @@ impl Store {
     /// all-or-none transaction); the unique indexes follow.
     pub fn restore(&self, object: &ObjectDef, record: Record) {
         let mut table = self.table(object).write();
-        if let Some(current) = table.records.get(record.id()).filter(|r| !r.is_deleted()).cloned() {
+        if let Some(current) = table
+            .records
+            .get(record.id())
+            .filter(|r| !r.is_deleted())
+            .cloned()
+        {
             table.unindex(object, &current);
         }
         if !record.is_deleted() {
@@ -388,7 +522,11 @@ impl Store {
     pub fn get(&self, object: &ObjectDef, id: &str, include_deleted: bool) -> Option<Record> {
         let id = ids::normalize(id)?;
         let table = self.table(object).read();
-        table.records.get(&id).filter(|r| include_deleted || !r.is_deleted()).cloned()
+        table
+            .records
+            .get(&id)
+            .filter(|r| include_deleted || !r.is_deleted())
+            .cloned()
     }
 
     /// Any record by id, whatever its object (resolved from the key prefix).
@@ -400,7 +538,12 @@ impl Store {
 
     /// Calls `visit` for each record in creation order until it returns `false`. The
     /// table's read lock is held throughout: keep `visit` cheap and never write from it.
-    pub fn scan(&self, object: &ObjectDef, include_deleted: bool, mut visit: impl FnMut(&Record) -> bool) {
+    pub fn scan(
+        &self,
+        object: &ObjectDef,
+        include_deleted: bool,
+        mut visit: impl FnMut(&Record) -> bool,
+    ) {
         let table = self.table(object).read();
         for record in table.records.values() {
             if (include_deleted || !record.is_deleted()) && !visit(record) {
@@ -411,13 +554,20 @@ impl Store {
 
     /// Parent rows a write of `changes` to the record `existing` (if any) holds locks on,
     /// per the schema's locking lookups (e.g. Contact → its Account).
-    pub fn parents_to_lock(&self, object: &ObjectDef, changes: &Changes, existing: Option<&Record>) -> Vec<String> {
+    pub fn parents_to_lock(
+        &self,
+        object: &ObjectDef,
+        changes: &Changes,
+        existing: Option<&Record>,
+    ) -> Vec<String> {
         let mut parents: Vec<String> = object
             .locking_lookups()
             .filter_map(|field| {
                 let i = object.field_index(&field.name)?;
                 let new = changes.iter().find(|(ci, _)| *ci == i).map(|(_, v)| v);
-                new.or_else(|| existing.map(|r| &r.values[i]))?.as_str().map(str::to_string)
+                new.or_else(|| existing.map(|r| &r.values[i]))?
+                    .as_str()
+                    .map(str::to_string)
             })
             .collect();
         parents.sort();
@@ -428,10 +578,15 @@ impl Store {
     fn check_references(&self, object: &ObjectDef, changes: &Changes) -> Result<(), FieldError> {
         for (i, value) in changes {
             let field = &object.fields[*i];
-            let (FieldType::Reference, Some(id)) = (field.field_type, value.as_str()) else { continue };
-            let target_ok = self
-                .get_any(id)
-                .is_some_and(|(target, _)| field.reference_to.iter().any(|t| t.eq_ignore_ascii_case(&target.name)));
+            let (FieldType::Reference, Some(id)) = (field.field_type, value.as_str()) else {
+                continue;
+            };
+            let target_ok = self.get_any(id).is_some_and(|(target, _)| {
+                field
+                    .reference_to
+                    .iter()
+                    .any(|t| t.eq_ignore_ascii_case(&target.name))
+            });
             if !target_ok {
                 return Err(FieldError::new(
                     "INVALID_CROSS_REFERENCE_KEY",
@@ -444,8 +599,14 @@ impl Store {
     }
 }
 
-fn settable_field<'a>(object: &'a ObjectDef, name: &str, mode: WriteMode) -> Result<(usize, &'a FieldDef), FieldError> {
-    let index = object.field_index(name).ok_or_else(|| no_such_column(object, name))?;
+fn settable_field<'a>(
+    object: &'a ObjectDef,
+    name: &str,
+    mode: WriteMode,
+) -> Result<(usize, &'a FieldDef), FieldError> {
+    let index = object
+        .field_index(name)
+        .ok_or_else(|| no_such_column(object, name))?;
     let field = &object.fields[index];
     let allowed = match mode {
         WriteMode::Insert => field.createable,
@@ -463,17 +624,35 @@ fn settable_field<'a>(object: &'a ObjectDef, name: &str, mode: WriteMode) -> Res
 
 /// `INVALID_FIELD` for a column the object does not have.
 pub fn no_such_column(object: &ObjectDef, name: &str) -> FieldError {
-    FieldError::new("INVALID_FIELD", format!("No such column '{name}' on sobject of type {}", object.name), &[name])
+    FieldError::new(
+        "INVALID_FIELD",
+        format!("No such column '{name}' on sobject of type {}", object.name),
+        &[name],
+    )
 }
 
 fn live<'a>(table: &'a Table, object: &ObjectDef, id: &str) -> Result<&'a Record, FieldError> {
     let normalized = ids::normalize(id)
         .filter(|n| ids::key_prefix(n) == object.key_prefix)
-        .ok_or_else(|| FieldError::new("MALFORMED_ID", format!("{} ID: id value of incorrect type: {id}", object.name), &["Id"]))?;
+        .ok_or_else(|| {
+            FieldError::new(
+                "MALFORMED_ID",
+                format!("{} ID: id value of incorrect type: {id}", object.name),
+                &["Id"],
+            )
+        })?;
     match table.records.get(&normalized) {
-        Some(r) if r.is_deleted() => Err(FieldError::new("ENTITY_IS_DELETED", "entity is deleted", &[])),
+        Some(r) if r.is_deleted() => Err(FieldError::new(
+            "ENTITY_IS_DELETED",
+            "entity is deleted",
+            &[],
+        )),
         Some(r) => Ok(r),
-        None => Err(FieldError::new("NOT_FOUND", "The requested resource does not exist", &[])),
+        None => Err(FieldError::new(
+            "NOT_FOUND",
+            "The requested resource does not exist",
+            &[],
+        )),
     }
 }
 
@@ -484,20 +663,35 @@ fn set(object: &ObjectDef, values: &mut [Value], field: &str, value: Value) {
 }
 
 fn compute_name(object: &ObjectDef, values: &mut [Value]) {
-    let (Some(name), Some(first), Some(last)) = (object.field_index("Name"), object.field_index("FirstName"), object.field_index("LastName")) else {
+    let (Some(name), Some(first), Some(last)) = (
+        object.field_index("Name"),
+        object.field_index("FirstName"),
+        object.field_index("LastName"),
+    ) else {
         return;
     };
-    let joined = [&values[first], &values[last]].iter().filter_map(|v| v.as_str()).collect::<Vec<_>>().join(" ");
+    let joined = [&values[first], &values[last]]
+        .iter()
+        .filter_map(|v| v.as_str())
+        .collect::<Vec<_>>()
+        .join(" ");
     values[name] = Value::String(joined);
 }
 
 fn check_unique(object: &ObjectDef, table: &Table, record: &Record) -> Result<(), FieldError> {
     for field in object.fields.iter().filter(|f| f.unique) {
         let i = object.field_index(&field.name).expect("own field");
-        if let Some(other) = table.lookup(i, &record.values[i]).iter().find(|id| *id != record.id()) {
+        if let Some(other) = table
+            .lookup(i, &record.values[i])
+            .iter()
+            .find(|id| *id != record.id())
+        {
             return Err(FieldError::new(
                 "DUPLICATE_VALUE",
-                format!("duplicate value found: {} duplicates value on record with id: {other}", field.name),
+                format!(
+                    "duplicate value found: {} duplicates value on record with id: {other}",
+                    field.name
+                ),
                 &[&field.name],
             ));
         }
@@ -524,13 +718,24 @@ mod tests {
     fn insert_sets_system_fields_and_computed_name() {
         let store = store();
         let contact = store.schema().object("Contact").unwrap().clone();
-        let changes = store.changes_from_json(&contact, &body(json!({"FirstName": "Ada", "LastName": "Lovelace"})), WriteMode::Insert).unwrap();
+        let changes = store
+            .changes_from_json(
+                &contact,
+                &body(json!({"FirstName": "Ada", "LastName": "Lovelace"})),
+                WriteMode::Insert,
+            )
+            .unwrap();
         let id = store.insert(&contact, changes).unwrap();
         assert!(id.starts_with("003"));
         let record = store.get(&contact, &id[..15], false).unwrap();
         assert_eq!(record.get(&contact, "Name").unwrap(), "Ada Lovelace");
         assert_eq!(record.get(&contact, "IsDeleted").unwrap(), false);
-        assert!(record.get(&contact, "CreatedDate").unwrap().as_str().unwrap().ends_with("+0000"));
+        assert!(record
+            .get(&contact, "CreatedDate")
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .ends_with("+0000"));
     }
 
     #[test]
@@ -539,15 +744,44 @@ mod tests {
         let account = store.schema().object("Account").unwrap().clone();
         let contact = store.schema().object("Contact").unwrap().clone();
         let err = store.insert(&account, vec![]).unwrap_err();
-        assert_eq!((err.code.as_str(), err.fields.clone()), ("REQUIRED_FIELD_MISSING", vec!["Name".to_string()]));
-        let a = store.changes_from_json(&account, &body(json!({"Name": "A", "External_Id__c": "X-1"})), WriteMode::Insert).unwrap();
+        assert_eq!(
+            (err.code.as_str(), err.fields.clone()),
+            ("REQUIRED_FIELD_MISSING", vec!["Name".to_string()])
+        );
+        let a = store
+            .changes_from_json(
+                &account,
+                &body(json!({"Name": "A", "External_Id__c": "X-1"})),
+                WriteMode::Insert,
+            )
+            .unwrap();
         store.insert(&account, a.clone()).unwrap();
-        assert_eq!(store.insert(&account, a).unwrap_err().code, "DUPLICATE_VALUE");
-        let bad_parent = store.changes_from_json(&contact, &body(json!({"LastName": "L", "AccountId": "001000000000000AAA"})), WriteMode::Insert).unwrap();
-        assert_eq!(store.insert(&contact, bad_parent).unwrap_err().code, "INVALID_CROSS_REFERENCE_KEY");
-        let unknown = store.changes_from_json(&account, &body(json!({"Nope__c": 1})), WriteMode::Insert).unwrap_err();
+        assert_eq!(
+            store.insert(&account, a).unwrap_err().code,
+            "DUPLICATE_VALUE"
+        );
+        let bad_parent = store
+            .changes_from_json(
+                &contact,
+                &body(json!({"LastName": "L", "AccountId": "001000000000000AAA"})),
+                WriteMode::Insert,
+            )
+            .unwrap();
+        assert_eq!(
+            store.insert(&contact, bad_parent).unwrap_err().code,
+            "INVALID_CROSS_REFERENCE_KEY"
+        );
+        let unknown = store
+            .changes_from_json(&account, &body(json!({"Nope__c": 1})), WriteMode::Insert)
+            .unwrap_err();
         assert_eq!(unknown.code, "INVALID_FIELD");
-        let system = store.changes_from_json(&account, &body(json!({"CreatedDate": "2020-01-01T00:00:00Z"})), WriteMode::Insert).unwrap_err();
+        let system = store
+            .changes_from_json(
+                &account,
+                &body(json!({"CreatedDate": "2020-01-01T00:00:00Z"})),
+                WriteMode::Insert,
+            )
+            .unwrap_err();
         assert_eq!(system.code, "INVALID_FIELD_FOR_INSERT_UPDATE");
     }
 
@@ -556,14 +790,34 @@ mod tests {
         let store = store();
         let account = store.schema().object("Account").unwrap().clone();
         let key = json!("ext-1");
-        let changes = store.changes_from_json(&account, &body(json!({"Name": "One"})), WriteMode::Insert).unwrap();
-        let Upserted::Created(id) = store.upsert(&account, "External_Id__c", &key, changes.clone(), false).unwrap() else { panic!() };
-        assert_eq!(store.upsert(&account, "External_Id__c", &key, changes, false).unwrap(), Upserted::Updated(id));
+        let changes = store
+            .changes_from_json(&account, &body(json!({"Name": "One"})), WriteMode::Insert)
+            .unwrap();
+        let Upserted::Created(id) = store
+            .upsert(&account, "External_Id__c", &key, changes.clone(), false)
+            .unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(
+            store
+                .upsert(&account, "External_Id__c", &key, changes, false)
+                .unwrap(),
+            Upserted::Updated(id)
+        );
         for n in 0..2 {
-            let c = store.changes_from_json(&account, &body(json!({"Name": format!("dup{n}"), "AccountNumber": "same"})), WriteMode::Insert).unwrap();
+            let c = store
+                .changes_from_json(
+                    &account,
+                    &body(json!({"Name": format!("dup{n}"), "AccountNumber": "same"})),
+                    WriteMode::Insert,
+                )
+                .unwrap();
             store.insert(&account, c).unwrap();
         }
-        let err = store.upsert(&account, "AccountNumber", &json!("same"), vec![], false).unwrap_err();
+        let err = store
+            .upsert(&account, "AccountNumber", &json!("same"), vec![], false)
+            .unwrap_err();
         assert!(matches!(err, UpsertError::Multiple(ids) if ids.len() == 2));
     }
 
@@ -572,14 +826,38 @@ mod tests {
         let store = store();
         let account = store.schema().object("Account").unwrap().clone();
         let contact = store.schema().object("Contact").unwrap().clone();
-        let a = store.changes_from_json(&account, &body(json!({"Name": "P", "External_Id__c": "P-1"})), WriteMode::Insert).unwrap();
+        let a = store
+            .changes_from_json(
+                &account,
+                &body(json!({"Name": "P", "External_Id__c": "P-1"})),
+                WriteMode::Insert,
+            )
+            .unwrap();
         let parent = store.insert(&account, a).unwrap();
-        let header = vec!["LastName".to_string(), "Account.External_Id__c".to_string(), "Email".to_string()];
-        let changes = store.changes_from_csv(&contact, &header, &["Doe", "p-1", ""], WriteMode::Insert).unwrap();
-        assert_eq!(store.parents_to_lock(&contact, &changes, None), vec![parent.clone()]);
+        let header = vec![
+            "LastName".to_string(),
+            "Account.External_Id__c".to_string(),
+            "Email".to_string(),
+        ];
+        let changes = store
+            .changes_from_csv(&contact, &header, &["Doe", "p-1", ""], WriteMode::Insert)
+            .unwrap();
+        assert_eq!(
+            store.parents_to_lock(&contact, &changes, None),
+            vec![parent.clone()]
+        );
         let id = store.insert(&contact, changes).unwrap();
-        assert_eq!(store.get(&contact, &id, false).unwrap().get(&contact, "AccountId").unwrap(), &json!(parent));
-        let missing = store.changes_from_csv(&contact, &header, &["Doe", "P-404", ""], WriteMode::Insert).unwrap_err();
+        assert_eq!(
+            store
+                .get(&contact, &id, false)
+                .unwrap()
+                .get(&contact, "AccountId")
+                .unwrap(),
+            &json!(parent)
+        );
+        let missing = store
+            .changes_from_csv(&contact, &header, &["Doe", "P-404", ""], WriteMode::Insert)
+            .unwrap_err();
         assert_eq!(missing.code, "INVALID_FIELD");
     }
 
@@ -587,12 +865,21 @@ mod tests {
     fn delete_moves_to_recycle_bin_and_frees_the_unique_value() {
         let store = store();
         let account = store.schema().object("Account").unwrap().clone();
-        let a = store.changes_from_json(&account, &body(json!({"Name": "A", "External_Id__c": "X"})), WriteMode::Insert).unwrap();
+        let a = store
+            .changes_from_json(
+                &account,
+                &body(json!({"Name": "A", "External_Id__c": "X"})),
+                WriteMode::Insert,
+            )
+            .unwrap();
         let id = store.insert(&account, a.clone()).unwrap();
         store.delete(&account, &id, false).unwrap();
         assert!(store.get(&account, &id, false).is_none());
         assert!(store.get(&account, &id, true).unwrap().is_deleted());
-        assert_eq!(store.delete(&account, &id, false).unwrap_err().code, "ENTITY_IS_DELETED");
+        assert_eq!(
+            store.delete(&account, &id, false).unwrap_err().code,
+            "ENTITY_IS_DELETED"
+        );
         store.insert(&account, a).unwrap();
         assert_eq!(store.counts()["Account"], 1);
     }
