@@ -139,4 +139,100 @@ mod tests {
         )
         .unwrap();
     }
+
+    /// Random token soups (seeded, so failures repeat) must give an answer or an error,
+    /// never a panic, whether they fail to parse, to resolve or only at execution.
+    #[test]
+    fn arbitrary_token_sequences_never_panic() {
+        const FRAGMENTS: &[&str] = &[
+            "SELECT",
+            "Id",
+            "Name",
+            "Account.Name",
+            "Owner.Email",
+            "COUNT()",
+            "COUNT(Id)",
+            "SUM(NumberOfEmployees)",
+            "FROM",
+            "Account",
+            "Contact",
+            "WHERE",
+            "AND",
+            "OR",
+            "NOT",
+            "(",
+            ")",
+            ",",
+            "=",
+            "!=",
+            "<",
+            ">=",
+            "LIKE",
+            "IN",
+            "'a%'",
+            "'O\\'B'",
+            "null",
+            "TRUE",
+            "5",
+            "-1.5",
+            "2024-01-31",
+            "2024-01-31T10:00:00Z",
+            "TODAY",
+            "LAST_N_DAYS:3",
+            "ORDER BY",
+            "DESC",
+            "NULLS LAST",
+            "LIMIT",
+            "OFFSET",
+            "GROUP BY",
+            "Industry",
+            "(SELECT LastName FROM Contacts)",
+            "Id IN (SELECT AccountId FROM Contact)",
+            "FIELDS(STANDARD)",
+            "'",
+            "\\",
+            "é",
+            ".",
+            ":",
+            "\n",
+        ];
+        let org = fixture::org();
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        let mut answered = 0;
+        for _ in 0..20_000 {
+            let fields = [
+                "Id",
+                "Name, Owner.Email",
+                "COUNT()",
+                "Name, (SELECT LastName FROM Contacts)",
+            ];
+            let mut soql = match next(2) {
+                0 => String::new(),
+                _ => format!(
+                    "SELECT {} FROM Account WHERE Name != null ",
+                    fields[next(fields.len())]
+                ),
+            };
+            for _ in 0..next(8) {
+                soql.push_str(FRAGMENTS[next(FRAGMENTS.len())]);
+                soql.push(' ');
+            }
+            if let Ok(prepared) = prepare_on(org.store.schema(), &soql, fixture::today()) {
+                if let Ok(result) = execute(&org.store, &prepared, next(2) == 0) {
+                    answered += 1;
+                    for row in &result.rows {
+                        row.to_json(&prepared, "59.0");
+                        row.csv_cells(&prepared);
+                    }
+                }
+            }
+        }
+        assert!(answered > 0, "some generated queries are valid");
+    }
 }
