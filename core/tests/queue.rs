@@ -601,6 +601,47 @@ async fn at_the_limits_reserve_the_queue_waits_and_drains_when_room_returns() {
     queue.close().await.unwrap();
 }
 
+/// T4: deletes by id; a delete of a record already gone (a resend) is delivered, not dead.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deletes_remove_records_and_a_repeated_delete_counts_as_delivered() {
+    let emu = Emu::start().await;
+    let client = emu.client();
+    let ids = [
+        client.create("Account", &account("del-1")).await.unwrap(),
+        client.create("Account", &account("del-2")).await.unwrap(),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let queue = client
+        .queue(config(dir.path()).collapse_same_key(false))
+        .await
+        .unwrap();
+    let outcomes = collect_outcomes(&queue);
+    let mut tickets = Vec::new();
+    for id in [&ids[0], &ids[1], &ids[0]] {
+        tickets.push(
+            queue
+                .enqueue(
+                    "Account",
+                    WriteOp::Delete,
+                    record(json!({"Id": id, "Name": "ignored"})),
+                    None,
+                )
+                .await
+                .unwrap(),
+        );
+    }
+    queue.flush().await.unwrap();
+    assert_eq!(count(&emu.stats().await, &["records", "Account"]), 0);
+    assert_eq!(queue.stats().dead_letters, 0);
+    let outcomes = outcomes.lock();
+    assert!(
+        tickets
+            .iter()
+            .all(|t| matches!(outcomes[&t.0].outcome, Outcome::Delivered { .. })),
+        "{outcomes:?}"
+    );
+}
+
 /// T2 guard: a second queue on a live journal is refused instead of double-sending.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_journal_open_in_one_queue_is_refused_to_another() {

@@ -39,8 +39,8 @@
 //! **at least once**:
 //! - **upsert by an external id** is idempotent: sending it twice leaves one record with the
 //!   latest values. This is the operation to use for exactly-once results.
-//! - **update** and **delete** by `Id` are idempotent too (a second delete reports
-//!   `ENTITY_IS_DELETED` as a dead letter for a record that is gone, which is the outcome).
+//! - **update** and **delete** by `Id` are idempotent too (a delete sent again finds the
+//!   record gone, `ENTITY_IS_DELETED`, and counts as delivered).
 //! - **insert** is not: after a crash between send and journal update the record can be
 //!   created twice. Give such records an external id and enqueue an upsert instead, or accept
 //!   possible duplicates.

@@ -5,7 +5,7 @@
 //! | T1 | — | `enqueue`: the write is committed to the journal | `Pending` |
 //! | T2 | `Pending` | a worker takes it into a batch (not before its backoff; never while a write to its key is in flight) | `InFlight` |
 //! | T3 | `Pending` | a later write to the same key is taken into a batch (collapse on) | `Superseded` (row deleted; outcome names the later ticket) |
-//! | T4 | `InFlight` | Salesforce saved the record | `Delivered` (row deleted; outcome carries the Salesforce id) |
+//! | T4 | `InFlight` | Salesforce saved the record (for a delete, also `ENTITY_IS_DELETED`: it is gone, e.g. a resend after a restart) | `Delivered` (row deleted; outcome carries the Salesforce id) |
 //! | T5 | `InFlight` | the call failed: transport, 5xx, throttling, limits, reserve, auth, a garbled answer | `Pending`, after backoff |
 //! | T6 | `InFlight` | a per-record error that is retryable (`UNABLE_TO_LOCK_ROW`, a rolled-back neighbour, no result) | `Pending`, after backoff |
 //! | T7 | `InFlight` | a per-record error that is not retryable (`REQUIRED_FIELD_MISSING`, `DUPLICATE_VALUE`, ...) | `Dead` (dead-letter table, Salesforce's code and message) |
@@ -24,6 +24,7 @@
 //! daily allocation says nothing about the record; parking it would turn an outage into
 //! manual work. Only Salesforce's verdict on the record itself (T7, T9) ends in `Dead`.
 
+use super::item::WriteOp;
 use super::outcome::WriteError;
 use crate::error::{Error, ErrorKind};
 use crate::rest::RecordError;
@@ -69,11 +70,15 @@ pub enum Settle {
     Dead(WriteError),
 }
 
+/// Code Salesforce gives a delete of a record already in the recycle bin.
+const ALREADY_DELETED: &str = "ENTITY_IS_DELETED";
+
 /// Code Salesforce gives the untouched records of a rolled-back all-or-none call.
 const ROLLED_BACK: &str = "ALL_OR_NONE_OPERATION_ROLLED_BACK";
 
 /// T4, T6 or T7 for one record's result.
 pub fn settle_record(
+    op: &WriteOp,
     id: Option<String>,
     success: bool,
     created: Option<bool>,
@@ -85,6 +90,10 @@ pub fn settle_record(
     let Some(first) = errors.first() else {
         return Settle::Retry("NO_ERROR_REPORTED".into());
     };
+    if *op == WriteOp::Delete && first.status_code == ALREADY_DELETED {
+        // The record is gone, which is what the delete asked for (e.g. a resend after a restart).
+        return Settle::Delivered { id, created: None };
+    }
     let retryable = first.status_code == ROLLED_BACK
         || record_error(&first.status_code, &first.message, first.fields.clone(), 0).is_retryable();
     if retryable {
@@ -102,6 +111,7 @@ const BULK_JOB_FAILED: &str = "BULK_JOB_FAILED";
 /// T4, T6, T7 or T8 for one row of a bulk job: rows of a failed job are sent alone (through
 /// collections, where each gets its own verdict); rows without a verdict are retried.
 pub fn settle_bulk_row(
+    op: &WriteOp,
     id: Option<String>,
     created: Option<bool>,
     error: Option<&WriteError>,
@@ -116,7 +126,7 @@ pub fn settle_bulk_row(
                 message: e.message.clone(),
                 fields: e.fields.clone(),
             };
-            settle_record(None, false, None, &[record])
+            settle_record(op, None, false, None, &[record])
         }
     }
 }
@@ -153,7 +163,7 @@ mod tests {
 
     #[test]
     fn t4_a_saved_record_is_delivered_with_its_id() {
-        let s = settle_record(Some("001A".into()), true, Some(true), &[]);
+        let s = settle_record(&WriteOp::Insert, Some("001A".into()), true, Some(true), &[]);
         assert_eq!(
             s,
             Settle::Delivered {
@@ -164,15 +174,36 @@ mod tests {
     }
 
     #[test]
+    fn t4_a_delete_of_a_record_already_gone_is_delivered_other_operations_dead_letter() {
+        let gone = err(ALREADY_DELETED);
+        let s = settle_record(
+            &WriteOp::Delete,
+            Some("001A".into()),
+            false,
+            None,
+            &[gone.clone()],
+        );
+        assert_eq!(
+            s,
+            Settle::Delivered {
+                id: Some("001A".into()),
+                created: None
+            }
+        );
+        let s = settle_record(&WriteOp::Update, None, false, None, &[gone.clone()]);
+        assert_eq!(s, Settle::Dead((&gone).into()));
+    }
+
+    #[test]
     fn t6_lock_errors_and_rolled_back_neighbours_are_retried() {
         for code in ["UNABLE_TO_LOCK_ROW", ROLLED_BACK] {
             assert_eq!(
-                settle_record(None, false, None, &[err(code)]),
+                settle_record(&WriteOp::Update, None, false, None, &[err(code)]),
                 Settle::Retry(code.into())
             );
         }
         assert!(matches!(
-            settle_record(None, false, None, &[]),
+            settle_record(&WriteOp::Update, None, false, None, &[]),
             Settle::Retry(_)
         ));
     }
@@ -186,7 +217,7 @@ mod tests {
             "FIELD_CUSTOM_VALIDATION_EXCEPTION",
         ] {
             assert_eq!(
-                settle_record(None, false, None, &[err(code)]),
+                settle_record(&WriteOp::Update, None, false, None, &[err(code)]),
                 Settle::Dead((&err(code)).into())
             );
         }
@@ -200,23 +231,23 @@ mod tests {
             fields: vec![],
         };
         assert_eq!(
-            settle_bulk_row(None, None, Some(&e("RESULT_MISSING"))),
+            settle_bulk_row(&WriteOp::Insert, None, None, Some(&e("RESULT_MISSING"))),
             Settle::Retry("RESULT_MISSING".into())
         );
         assert_eq!(
-            settle_bulk_row(None, None, Some(&e("BULK_JOB_FAILED"))),
+            settle_bulk_row(&WriteOp::Insert, None, None, Some(&e("BULK_JOB_FAILED"))),
             Settle::Solo
         );
         assert_eq!(
-            settle_bulk_row(None, None, Some(&e("UNABLE_TO_LOCK_ROW"))),
+            settle_bulk_row(&WriteOp::Insert, None, None, Some(&e("UNABLE_TO_LOCK_ROW"))),
             Settle::Retry("UNABLE_TO_LOCK_ROW".into())
         );
         assert_eq!(
-            settle_bulk_row(None, None, Some(&e("DUPLICATE_VALUE"))),
+            settle_bulk_row(&WriteOp::Insert, None, None, Some(&e("DUPLICATE_VALUE"))),
             Settle::Dead(e("DUPLICATE_VALUE"))
         );
         assert!(matches!(
-            settle_bulk_row(Some("001".into()), Some(false), None),
+            settle_bulk_row(&WriteOp::Insert, Some("001".into()), Some(false), None),
             Settle::Delivered { .. }
         ));
     }

@@ -75,7 +75,12 @@ pub async fn send_collections(client: &Client, group: &GroupKey, items: Vec<Item
         Ok(results) if results.len() == items.len() => items
             .into_iter()
             .zip(results)
-            .map(|(item, r)| (item, settle_record(r.id, r.success, r.created, &r.errors)))
+            .map(|(item, r)| {
+                (
+                    item,
+                    settle_record(&group.op, r.id, r.success, r.created, &r.errors),
+                )
+            })
             .collect(),
         Ok(_) => items
             .into_iter()
@@ -196,6 +201,7 @@ pub async fn send_bulk(bulk: &Bulk, group: &GroupKey, items: Vec<Item>) -> Sent 
         .map(|(item, row)| {
             let settle = match (row, &run) {
                 (Some(row), _) => settle_bulk_row(
+                    &group.op,
                     row.id,
                     row.created,
                     row.error
