@@ -1,5 +1,5 @@
 //! Whole-pipeline overhead: `Client::get` against raw `reqwest` on the same emulator route,
-//! 32 requests in flight per iteration.
+//! one request at a time and 32 in flight per iteration.
 //!
 //! Both sides use the same transport settings (`sfscale::http::build_client`) against an
 //! in-process emulator on loopback with latency off, so the difference is what the
@@ -87,39 +87,41 @@ async fn fixture() -> Fixture {
     }
 }
 
+async fn raw_get(f: &Fixture) {
+    let response = f
+        .raw
+        .get(&f.url)
+        .header("Authorization", &f.bearer)
+        .send()
+        .await
+        .expect("sent");
+    assert!(response.status().is_success());
+    response.bytes().await.expect("body");
+}
+
+async fn pipeline_get(f: &Fixture) {
+    f.client.get("Account", &f.id, &[]).await.expect("record");
+}
+
 fn whole_pipeline(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("runtime");
     let f = rt.block_on(fixture());
-    let mut group = c.benchmark_group("get_sobject_32_in_flight");
-    group.throughput(Throughput::Elements(IN_FLIGHT as u64));
-    group.bench_function("raw_reqwest", |b| {
-        b.to_async(&rt).iter(|| async {
-            let calls = (0..IN_FLIGHT).map(|_| async {
-                let response = f
-                    .raw
-                    .get(&f.url)
-                    .header("Authorization", &f.bearer)
-                    .send()
-                    .await
-                    .expect("sent");
-                assert!(response.status().is_success());
-                response.bytes().await.expect("body")
-            });
-            join_all(calls).await
-        })
-    });
-    group.bench_function("sfscale_pipeline", |b| {
-        b.to_async(&rt).iter(|| async {
-            let calls = (0..IN_FLIGHT).map(|_| f.client.get("Account", &f.id, &[]));
-            for record in join_all(calls).await {
-                record.expect("record");
-            }
-        })
-    });
-    group.finish();
+    for in_flight in [1, IN_FLIGHT] {
+        let mut group = c.benchmark_group(format!("get_sobject_{in_flight}_in_flight"));
+        group.throughput(Throughput::Elements(in_flight as u64));
+        group.bench_function("raw_reqwest", |b| {
+            b.to_async(&rt)
+                .iter(|| join_all((0..in_flight).map(|_| raw_get(&f))))
+        });
+        group.bench_function("sfscale_pipeline", |b| {
+            b.to_async(&rt)
+                .iter(|| join_all((0..in_flight).map(|_| pipeline_get(&f))))
+        });
+        group.finish();
+    }
 }
 
 criterion_group! {
