@@ -78,9 +78,9 @@ async fn long_running_calls_are_capped_with_concurrent_requests_errors() {
     let token = emu.token().await;
     emu.set_limits(json!({"long_running_cap": 2, "long_running_after_ms": 20}))
         .await;
-    // Every `limits` call takes 1.5 s: long-running by the scaled threshold.
+    // Every `limits` call takes 3 s: long-running by the scaled threshold.
     emu.set_faults(
-        json!({"seed": 1, "rules": [{"route": "limits", "share": 1.0, "effect": "delay:1500"}]}),
+        json!({"seed": 1, "rules": [{"route": "limits", "share": 1.0, "effect": "delay:3000"}]}),
     )
     .await;
     let slow = (0..2).map(|_| emu.get(&token, "limits"));
