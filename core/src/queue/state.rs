@@ -181,7 +181,7 @@ mod tests {
             Some("001A".into()),
             false,
             None,
-            &[gone.clone()],
+            std::slice::from_ref(&gone),
         );
         assert_eq!(
             s,
@@ -190,7 +190,13 @@ mod tests {
                 created: None
             }
         );
-        let s = settle_record(&WriteOp::Update, None, false, None, &[gone.clone()]);
+        let s = settle_record(
+            &WriteOp::Update,
+            None,
+            false,
+            None,
+            std::slice::from_ref(&gone),
+        );
         assert_eq!(s, Settle::Dead((&gone).into()));
     }
 
