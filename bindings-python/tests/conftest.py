@@ -45,9 +45,13 @@ class Emulator:
         assert url, f"emulator did not print its ready line: {ready!r}"
         self.url = url.rstrip("/")
 
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=30)
+    def stop(self, kill: bool = False) -> None:
+        """Stops the process: gracefully (in-flight calls finish) or, with ``kill``, at once."""
+        if kill:
+            self.process.kill()
+        else:
+            self.process.terminate()
+        self.process.wait(timeout=60)
 
     def control(self, method: str, path: str, body: Any = None) -> Any:
         data = None if body is None else json.dumps(body).encode()
@@ -112,6 +116,17 @@ def emulator():
         yield emu
     finally:
         emu.stop()
+
+
+@pytest.fixture
+def private_emulator():
+    """An emulator of the test's own, killed at the end: for tests that leave a slow call
+    behind on the server (a graceful stop would wait for it)."""
+    emu = Emulator()
+    try:
+        yield emu
+    finally:
+        emu.stop(kill=True)
 
 
 @pytest.fixture

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import _thread
 import threading
 
+import pytest
+
 import sfscale
-from conftest import Emulator, accounts
+from conftest import Emulator, accounts, wait_for
 
 
 def watch_in_flight(emulator: Emulator, done: threading.Event, seen: list[bool]) -> threading.Thread:
@@ -51,3 +54,22 @@ def test_a_thread_runs_while_a_bulk_job_runs(fresh: Emulator, tmp_path) -> None:
         watcher.join()
     assert result["rows_succeeded"] == 500
     assert seen == [True]
+
+
+def test_ctrl_c_interrupts_a_blocking_call_and_drops_it(private_emulator: Emulator) -> None:
+    emu = private_emulator
+    with sfscale.Client(**emu.options()) as client:
+        client.limits()  # token and limits figure obtained before the slow call
+        emu.faults({"seed": 1, "rules": [{"route": "query", "share": 1.0, "effect": "delay:30000"}]})
+
+        def interrupt_once_in_flight() -> None:
+            wait_for(lambda: emu.stats()["in_flight"] >= 1, "the slow call to reach the emulator")
+            _thread.interrupt_main()
+
+        interrupter = threading.Thread(target=interrupt_once_in_flight)
+        interrupter.start()
+        with pytest.raises(KeyboardInterrupt):
+            list(client.query("SELECT Id FROM Account"))
+        interrupter.join()
+    # Well before the 30 s delay would have ended the call.
+    wait_for(lambda: emu.stats()["in_flight"] == 0, "the interrupted request to end", limit=10)
