@@ -178,6 +178,13 @@ impl Request {
     }
 }
 
+/// What one attempt produced.
+struct Attempt {
+    sent: Result<Response, http::Failure>,
+    verdict: Verdict,
+    token: std::sync::Arc<AccessToken>,
+}
+
 /// The shared state behind a [`Client`](crate::Client): one per client, all clones.
 pub struct Pipeline {
     config: Config,
@@ -296,32 +303,14 @@ impl Pipeline {
     }
 
     async fn run(&self, request: &Request, span: &tracing::Span) -> Result<Response, Error> {
-        let safety = CallSafety {
-            idempotent: request.idempotent,
-        };
         let mut attempts = self.retry.begin();
         loop {
-            let (admission, permit) = self.admit(request, span).await?;
-            // Taken after admission: a call that queued through a refresh sends the new token.
-            let token = self.tokens.current().await?;
-            let started = Instant::now();
-            let sent = http::send(self.http_request(request, &token)?).await;
-            let latency = started.elapsed();
-            let status = sent.as_ref().ok().map(|r| r.status);
-            record_attempt(span, attempts.attempt(), status);
-            self.metrics.record_request(request.route, status, latency);
-            let verdict = match &sent {
-                Ok(response) => {
-                    self.observe_usage(&response.headers);
-                    classify(&response.outcome(), safety, SystemTime::now())
+            let attempt = self.attempt(request, span, attempts.attempt()).await?;
+            match attempts.next(attempt.verdict) {
+                Decision::Done => return attempt.sent.map_err(|f| Error::network(f.message)),
+                Decision::RefreshToken => {
+                    drop(self.tokens.refresh_if_current(Some(&attempt.token)).await?)
                 }
-                Err(failure) => classify(&failure.outcome(), safety, SystemTime::now()),
-            };
-            permit.record(signal(&verdict, latency));
-            drop((admission, permit));
-            match attempts.next(verdict) {
-                Decision::Done => return sent.map_err(|f| Error::network(f.message)),
-                Decision::RefreshToken => drop(self.tokens.refresh_if_current(Some(&token)).await?),
                 Decision::Retry {
                     delay,
                     reason,
@@ -333,6 +322,43 @@ impl Pipeline {
                 Decision::GiveUp { error, reason } => return Err(self.on_give_up(error, reason)),
             }
         }
+    }
+
+    /// One attempt: admission, token, send, classification, and what it tells the
+    /// scheduler and the limits guard. The permit is released before returning, so a
+    /// retry's backoff never holds a concurrency slot.
+    async fn attempt(
+        &self,
+        request: &Request,
+        span: &tracing::Span,
+        number: u32,
+    ) -> Result<Attempt, Error> {
+        let (admission, permit) = self.admit(request, span).await?;
+        // Taken after admission: a call that queued through a refresh sends the new token.
+        let token = self.tokens.current().await?;
+        let started = Instant::now();
+        let sent = http::send(self.http_request(request, &token)?).await;
+        let latency = started.elapsed();
+        let status = sent.as_ref().ok().map(|r| r.status);
+        record_attempt(span, number, status);
+        self.metrics.record_request(request.route, status, latency);
+        let safety = CallSafety {
+            idempotent: request.idempotent,
+        };
+        let verdict = match &sent {
+            Ok(response) => {
+                self.observe_usage(&response.headers);
+                classify(&response.outcome(), safety, SystemTime::now())
+            }
+            Err(failure) => classify(&failure.outcome(), safety, SystemTime::now()),
+        };
+        permit.record(signal(&verdict, latency));
+        drop((admission, permit));
+        Ok(Attempt {
+            sent,
+            verdict,
+            token,
+        })
     }
 
     /// Limits guard, then scheduler: one attempt's right to send.
