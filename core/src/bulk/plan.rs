@@ -39,6 +39,9 @@ use crate::error::Error;
 /// Code of errors reading or writing the run's files (disk full, permissions).
 pub const BULK_IO: &str = "BULK_IO";
 
+/// Partly filled grouped chunks kept open across buckets; bounds the rows held in memory.
+const MAX_CARRIED_BINS: usize = 4;
+
 /// Attempts to split an oversized bucket before its rows are treated as one parent.
 const MAX_SPLIT_DEPTH: u32 = 4;
 
@@ -388,6 +391,9 @@ pub struct Planner {
     writer: ChunkWriter,
     direct: StreamSink,
     buckets: Option<Buckets>,
+    /// Partly filled grouped chunks carried to the next bucket (parents never repeat across
+    /// buckets, so any bucket's groups may fill them); at most [`MAX_CARRIED_BINS`].
+    carried: Vec<Bin>,
 }
 
 impl Planner {
@@ -417,6 +423,7 @@ impl Planner {
             writer,
             direct,
             buckets,
+            carried: Vec::new(),
         })
     }
 
@@ -465,6 +472,9 @@ impl Planner {
             for (path, count) in buckets.close()? {
                 self.plan_bucket(&path, count, 1)?;
             }
+        }
+        for bin in std::mem::take(&mut self.carried) {
+            self.write_bin(bin)?;
         }
         let mut chunks = std::mem::take(&mut self.writer.done);
         chunks.sort_by_key(|c| c.id);
@@ -538,7 +548,7 @@ impl Planner {
             rows: self.config.group_rows,
             bytes: self.config.caps.bytes,
         };
-        let mut bins: Vec<Bin> = Vec::new();
+        let mut bins: Vec<Bin> = std::mem::take(&mut self.carried);
         for ((shape, parent), rows) in groups {
             let bytes: u64 = rows.iter().map(|r| r.2).sum();
             let header = self.writer.encoder.encode(self.shapes.of(shape))?.len() as u64;
@@ -564,9 +574,20 @@ impl Planner {
                 ),
             }
         }
-        for bin in bins {
+        self.settle(bins, caps)
+    }
+
+    /// Writes the full bins; carries the fullest partial ones (up to [`MAX_CARRIED_BINS`]) to
+    /// the next bucket so small buckets do not each end in a small job.
+    fn settle(&mut self, mut bins: Vec<Bin>, caps: Caps) -> Result<(), Error> {
+        bins.sort_by_key(|b| std::cmp::Reverse(b.rows));
+        let full = |b: &Bin| b.rows * 10 >= caps.rows * 9 || b.bytes * 10 >= caps.bytes * 9;
+        let (done, mut partial): (Vec<Bin>, Vec<Bin>) = bins.into_iter().partition(full);
+        let overflow = partial.split_off(partial.len().min(MAX_CARRIED_BINS));
+        for bin in done.into_iter().chain(overflow) {
             self.write_bin(bin)?;
         }
+        self.carried = partial;
         Ok(())
     }
 
@@ -926,6 +947,30 @@ mod tests {
             }
         }
         assert_eq!(chunks.iter().map(|c| c.rows).sum::<u64>(), 400);
+    }
+
+    #[test]
+    fn partly_filled_chunks_carry_across_buckets_so_jobs_stay_full() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = RunDir(tmp.path().to_owned());
+        let mut planner = Planner::new(
+            dir.clone(),
+            config(Some("AccountId"), 1000, 40),
+            shapes(),
+            0,
+        )
+        .unwrap();
+        for i in 0..100 {
+            planner.push(i, 0, contact(i, &format!("P{i}"))).unwrap();
+        }
+        let (chunks, _) = planner.finish().unwrap();
+        let sizes: Vec<u64> = chunks.iter().map(|c| c.rows).collect();
+        assert_eq!(sizes.iter().sum::<u64>(), 100);
+        assert_eq!(
+            sizes.len(),
+            3,
+            "4 buckets of ~25 rows make 3 jobs, not one per bucket: {sizes:?}"
+        );
     }
 
     #[test]
