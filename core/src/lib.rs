@@ -30,33 +30,32 @@
 #![deny(missing_docs)]
 
 pub mod bulk;
-pub mod error;
-pub mod retry;
-pub mod observe;
-pub mod limits;
-pub mod scheduler;
 pub mod cache;
-
 mod client;
 pub mod config;
+pub mod error;
 pub mod http;
+pub mod limits;
+pub mod observe;
 pub mod pipeline;
 pub mod queue;
 pub mod rest;
+pub mod retry;
 pub mod runtime;
+pub mod scheduler;
 pub mod soql;
 pub mod tokens;
 
 pub use client::Client;
 pub use config::{ClientBuilder, Config};
-pub use http::Response;
 pub use error::{Error, ErrorKind};
+pub use http::Response;
 pub use observe::{Event, MetricsSnapshot};
 pub use pipeline::{Request, Target};
 pub use queue::{Queue, QueueConfig, Ticket, WriteOp};
-pub use scheduler::{CostClass, Priority};
 pub use rest::{
     Limit, OrgLimits, Record, RecordError, RecordResult, SubResponse, Subrequest, UpsertResult,
 };
+pub use scheduler::{CostClass, Priority};
 pub use soql::{Cond, Op, Order, Soql, SoqlValue};
 pub use tokens::{AccessToken, Grant, JwtKey, MemoryTokenStore, Secret, TokenStore};
