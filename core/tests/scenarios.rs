@@ -417,10 +417,15 @@ async fn bulk_ingest(client: &Client, step: &CallStep, i: usize) -> Result<(), E
 /// `close` (which flushes); ok when no write became a dead letter.
 async fn queue_writes(client: &Client, step: &CallStep, i: usize) -> Result<(), Error> {
     let template = step.record.as_ref().expect("queue needs record");
-    let op = sfscale::WriteOp::parse(step.operation.as_deref().unwrap_or("upsert"), step.external_id_field.as_deref())?;
+    let op = sfscale::WriteOp::parse(
+        step.operation.as_deref().unwrap_or("upsert"),
+        step.external_id_field.as_deref(),
+    )?;
     let object = step.object.as_deref().expect("queue needs object");
     let dir = tempfile::tempdir().expect("temp dir");
-    let queue = client.queue(sfscale::QueueConfig::new(dir.path().join("queue.sqlite"))).await?;
+    let queue = client
+        .queue(sfscale::QueueConfig::new(dir.path().join("queue.sqlite")))
+        .await?;
     futures::stream::iter(0..step.records.unwrap_or(1000))
         .map(|j| queue.enqueue(object, op.clone(), fill(template, i, j), None))
         .buffer_unordered(64)
@@ -430,7 +435,11 @@ async fn queue_writes(client: &Client, step: &CallStep, i: usize) -> Result<(), 
     let dead = queue.dead_letters(sfscale::Ticket(0), 1).await?;
     queue.close().await?;
     match dead.first() {
-        Some(letter) => Err(Error::new(sfscale::ErrorKind::Salesforce, letter.error.code.clone(), &letter.error.message)),
+        Some(letter) => Err(Error::new(
+            sfscale::ErrorKind::Salesforce,
+            letter.error.code.clone(),
+            &letter.error.message,
+        )),
         None => Ok(()),
     }
 }
