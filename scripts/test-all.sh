@@ -40,6 +40,7 @@ MATURIN_PEP517_ARGS="--profile dev" \
 "$venv/bin/ruff" check bindings-python examples/python benches/python
 "$venv/bin/ruff" format --check bindings-python examples/python benches/python
 (cd bindings-python && "$venv/bin/python" -m mypy.stubtest sfscale)
+"$venv/bin/python" -m mypy --cache-dir=/dev/null examples/python
 (cd bindings-python && "$venv/bin/python" -m pytest -q -p no:cacheprovider tests)
 "$venv/bin/python" examples/python/async_service.py --emulator "$SFSCALE_EMULATOR_BIN"
 # The ETL sample contains bad rows on purpose: exit 2 means "ran and reported failures".

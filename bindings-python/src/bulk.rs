@@ -273,7 +273,8 @@ fn resume_call(
     Ok(flushed(pending(b.run()), progress))
 }
 
-fn write_call(
+/// `write` (auto): shared by `Bulk.write` and `Client.write`.
+pub fn write_call(
     py: Python<'_>,
     bulk: &CoreBulk,
     object: &str,

@@ -11,7 +11,7 @@ use parking_lot::RwLock;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyType};
 
-use crate::bulk::{AsyncBulk, Bulk};
+use crate::bulk::{write_call, AsyncBulk, Bulk};
 use crate::config::{build, seconds};
 use crate::convert::serialized;
 use crate::errors::core_err;
@@ -268,6 +268,23 @@ impl Client {
         })
     }
 
+    /// Writes records by whichever API suits their number (the core's choice, reported).
+    #[pyo3(signature = (object, operation, records, *, external_id = None))]
+    fn write(
+        &self,
+        py: Python<'_>,
+        object: &str,
+        operation: &str,
+        records: &Bound<'_, PyAny>,
+        external_id: Option<&str>,
+    ) -> PyResult<Py<PyAny>> {
+        let bulk = self.handle.get(py)?.bulk();
+        run_sync(
+            py,
+            write_call(py, &bulk, object, operation, records, external_id)?,
+        )
+    }
+
     #[pyo3(signature = (path, **options))]
     fn queue(
         &self,
@@ -521,6 +538,23 @@ impl AsyncClient {
         Ok(AsyncBulk {
             inner: self.handle.get(py)?.bulk(),
         })
+    }
+
+    /// Writes records by whichever API suits their number (the core's choice, reported).
+    #[pyo3(signature = (object, operation, records, *, external_id = None))]
+    fn write<'py>(
+        &self,
+        py: Python<'py>,
+        object: &str,
+        operation: &str,
+        records: &Bound<'py, PyAny>,
+        external_id: Option<&str>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let bulk = self.handle.get(py)?.bulk();
+        run_async(
+            py,
+            write_call(py, &bulk, object, operation, records, external_id)?,
+        )
     }
 
     /// An awaitable of the opened `AsyncQueue`.

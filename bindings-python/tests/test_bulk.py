@@ -96,6 +96,12 @@ def test_write_picks_the_method_by_volume(bulk: sfscale.Bulk) -> None:
     assert many["succeeded"] == 300 and many["reason"]
 
 
+def test_client_write_is_the_same_auto_write(client: sfscale.Client, fresh: Emulator) -> None:
+    report = client.write("Account", "insert", [{"Name": f"cw-{i}"} for i in range(3)])
+    assert (report["method"], report["succeeded"]) == ("collections", 3)
+    assert fresh.stats()["records"]["Account"] == 3
+
+
 def test_async_bulk(fresh: Emulator, tmp_path: Path) -> None:
     async def main() -> None:
         async with sfscale.AsyncClient(**fresh.options()) as client:

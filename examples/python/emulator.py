@@ -5,32 +5,34 @@ Real jobs pass ``--url`` / set ``SFSCALE_*`` instead and never start an emulator
 
 from __future__ import annotations
 
-import contextlib
 import json
 import subprocess
 import urllib.request
-from collections.abc import Iterator
 
 CLIENT_ID = "sfscale-emulator-client"
 CLIENT_SECRET = "sfscale-emulator-secret"
 
 
-@contextlib.contextmanager
-def running(binary: str) -> Iterator[str]:
-    """Runs the emulator on a free port and yields its URL."""
-    process = subprocess.Popen(
-        [binary, "--port", "0"], stdout=subprocess.PIPE, text=True
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
+class running:
+    """Runs the emulator on a free port for the duration of a ``with`` block; yields its URL."""
+
+    def __init__(self, binary: str) -> None:
+        self.process = subprocess.Popen(
+            [binary, "--port", "0"], stdout=subprocess.PIPE, text=True
+        )
+
+    def __enter__(self) -> str:
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
         url = next((w for w in line.split() if w.startswith("http")), None)
         if url is None:
+            self.__exit__()
             raise RuntimeError(f"the emulator did not start: {line!r}")
-        yield url.rstrip("/")
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+        return url.rstrip("/")
+
+    def __exit__(self, *_exc: object) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
 
 
 def load(url: str, object: str, records: list[dict]) -> None:
