@@ -73,3 +73,13 @@ def test_ctrl_c_interrupts_a_blocking_call_and_drops_it(private_emulator: Emulat
         interrupter.join()
     # Well before the 30 s delay would have ended the call.
     wait_for(lambda: emu.stats()["in_flight"] == 0, "the interrupted request to end", limit=10)
+
+
+def test_threads_share_one_client(fresh: Emulator) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with sfscale.Client(**fresh.options()) as client, ThreadPoolExecutor(16) as pool:
+        ids = list(pool.map(lambda i: client.create("Account", {"Name": f"t-{i}"}), range(200)))
+        assert len(set(ids)) == 200
+        assert client.token_grants == 1
+    assert fresh.stats()["records"]["Account"] == 200
