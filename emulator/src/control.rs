@@ -69,6 +69,7 @@ async fn stats(State(app): State<AppState>) -> Json<Value> {
 
 async fn reset(State(app): State<AppState>) -> Json<Value> {
     app.store.clear();
+    app.seed_integration_user();
     app.cursors.clear();
     app.bulk.clear();
     app.faults.clear();

@@ -13,7 +13,7 @@ use crate::locks::LockTable;
 use crate::rest::QueryCursors;
 use crate::schema::{Schema, SchemaError};
 use crate::stats::Stats;
-use crate::store::Store;
+use crate::store::{Store, WriteMode};
 use parking_lot::RwLock;
 use std::sync::Arc;
 use std::time::Duration;
@@ -49,7 +49,7 @@ impl Org {
         let org_id = ids::mint(ORG_PREFIX, POD, 1);
         let user_id = ids::mint("005", POD, 1);
         let store = Store::new(schema, POD, &user_id);
-        Ok(Org {
+        let org = Org {
             limits: RwLock::new(config.limits.clone()),
             sessions: Sessions::new(&config.org),
             faults: Faults::new(config.faults.clone()),
@@ -62,7 +62,43 @@ impl Org {
             bulk: BulkJobs::default(),
             base_url: std::sync::OnceLock::new(),
             config,
-        })
+        };
+        org.seed_integration_user();
+        Ok(org)
+    }
+
+    /// Stores the integration user every record is owned by, so `Owner.Name` and
+    /// `CreatedBy.Email` resolve as in a real org. Runs on an empty store (start and
+    /// `reset`), where the first User minted gets exactly `user_id`.
+    pub fn seed_integration_user(&self) {
+        let user = self
+            .store
+            .schema()
+            .object("User")
+            .expect("standard object")
+            .clone();
+        let username = &self.config.org.username;
+        let record = serde_json::json!({
+            "Username": username,
+            "LastName": "Integration",
+            "FirstName": "sfscale",
+            "Email": username,
+            "Alias": "sfscale",
+            "IsActive": true,
+        });
+        let changes = self
+            .store
+            .changes_from_json(
+                &user,
+                record.as_object().expect("object"),
+                WriteMode::Insert,
+            )
+            .expect("the integration user fits the User schema");
+        let id = self
+            .store
+            .insert(&user, changes)
+            .expect("an empty store accepts the user");
+        debug_assert_eq!(id, self.user_id);
     }
 
     /// The URL clients reach this org at, e.g. `http://127.0.0.1:41234` (empty before the
@@ -119,4 +155,31 @@ pub fn parse_version(segment: &str) -> Option<String> {
     let (major, minor) = rest.split_once('.')?;
     let ok = !major.is_empty() && major.bytes().all(|b| b.is_ascii_digit()) && minor == "0";
     ok.then(|| rest.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::soql;
+
+    #[test]
+    fn records_are_owned_by_a_stored_integration_user() {
+        let org = Org::new(Config::default()).unwrap();
+        let account = org.store.schema().object("Account").unwrap().clone();
+        let body = serde_json::json!({"Name": "Acme"});
+        let changes = org
+            .store
+            .changes_from_json(&account, body.as_object().unwrap(), WriteMode::Insert)
+            .unwrap();
+        org.store.insert(&account, changes).unwrap();
+        let prepared = soql::prepare(
+            org.store.schema(),
+            "SELECT Owner.Name, Owner.Username FROM Account",
+        )
+        .unwrap();
+        let result = soql::execute(&org.store, &prepared, false).unwrap();
+        let row = result.rows[0].to_json(&prepared, "62.0");
+        assert_eq!(row["Owner"]["Name"], "sfscale Integration");
+        assert_eq!(row["Owner"]["Username"], org.config.org.username.as_str());
+    }
 }

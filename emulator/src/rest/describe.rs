@@ -11,7 +11,7 @@
 use super::call::{Call, Reply};
 use super::sobjects::object;
 use crate::error::ApiError;
-use crate::schema::{FieldDef, FieldType, ObjectDef, Schema};
+use crate::schema::{child_relationship_name, FieldDef, FieldType, ObjectDef, Schema};
 use crate::state::Org;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
@@ -204,35 +204,6 @@ fn field(object: &ObjectDef, f: &FieldDef) -> Value {
         "htmlFormatted": false,
         "deprecatedAndHidden": false,
         "permissionable": f.nillable && f.createable,
-    })
-}
-
-/// English plural for a child relationship name (`Opportunity` → `Opportunities`).
-fn plural(name: &str) -> String {
-    match name.strip_suffix('y') {
-        Some(stem) => format!("{stem}ies"),
-        None if name.ends_with('s') => format!("{name}es"),
-        None => format!("{name}s"),
-    }
-}
-
-/// The relationship name a parent uses for a lookup's children (`Contacts` on Account);
-/// audit lookups to User (CreatedBy, Owner, ...) have none, as in a real org.
-pub(super) fn child_relationship_name(child: &ObjectDef, lookup: &FieldDef) -> Option<String> {
-    if matches!(
-        lookup.name.as_str(),
-        "CreatedById" | "LastModifiedById" | "OwnerId"
-    ) {
-        return None;
-    }
-    if child.custom || lookup.name.ends_with("__c") {
-        return Some(format!("{}__r", plural(child.name.trim_end_matches("__c"))));
-    }
-    let parent_is_self = lookup.reference_to.iter().any(|t| t == &child.name);
-    Some(if parent_is_self {
-        format!("Child{}", plural(&child.name))
-    } else {
-        plural(&child.name)
     })
 }
 

@@ -10,7 +10,6 @@
 //! more than 200 records or 5 levels) are a plain 400 error list.
 
 use super::call::{Call, Reply};
-use super::describe::child_relationship_name;
 use super::sobjects::object;
 use super::txn::{lock_error, Txn};
 use crate::error::ApiError;
@@ -38,18 +37,6 @@ struct Node<'o> {
 
 fn invalid(message: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, "INVALID_INPUT", message)
-}
-
-/// The child relationship `name` of `parent` (`Contacts` on Account): the child object and
-/// its lookup field.
-fn child_relationship<'s>(
-    schema: &'s Schema,
-    parent: &'s ObjectDef,
-    name: &str,
-) -> Option<(&'s ObjectDef, &'s FieldDef)> {
-    schema.children_of(&parent.name).find(|(child, lookup)| {
-        child_relationship_name(child, lookup).is_some_and(|n| n.eq_ignore_ascii_case(name))
-    })
 }
 
 /// Flattens the trees and checks their structure.
@@ -111,7 +98,7 @@ impl<'o> Flattener<'o> {
         for (key, value) in record {
             match (
                 object.field(key),
-                child_relationship(self.schema, object, key),
+                self.schema.child_relationship(&object.name, key),
             ) {
                 (None, Some(relationship)) if key != "attributes" => {
                     children.push((relationship, value))
