@@ -307,14 +307,12 @@ pub fn router() -> Router<AppState> {
             get(ingest::info).patch(ingest::patch).delete(delete_ingest),
         )
         .route(&format!("{INGEST}/{{id}}/batches"), put(ingest::upload))
-        .route(&format!("{INGEST}/{{id}}/batches/"), put(ingest::upload))
         .route(QUERY, get(list_query).post(query::create))
         .route(
             &format!("{QUERY}/{{id}}"),
             get(query::info).patch(query::patch).delete(delete_query),
         )
-        .route(&format!("{QUERY}/{{id}}/results"), get(query::results))
-        .route(&format!("{QUERY}/{{id}}/results/"), get(query::results));
+        .route(&format!("{QUERY}/{{id}}/results"), get(query::results));
     let files = [
         ("successfulResults", get(ingest::successful)),
         ("failedResults", get(ingest::failed)),
@@ -323,9 +321,7 @@ pub fn router() -> Router<AppState> {
         ("unprocessedRecords", get(ingest::unprocessed)),
     ];
     for (name, handler) in files {
-        router = router
-            .route(&format!("{INGEST}/{{id}}/{name}"), handler.clone())
-            .route(&format!("{INGEST}/{{id}}/{name}/"), handler);
+        router = router.route(&format!("{INGEST}/{{id}}/{name}"), handler);
     }
     router
 }

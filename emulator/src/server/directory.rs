@@ -31,9 +31,7 @@ const RESOURCES: [&str; 5] = ["sobjects", "query", "queryAll", "limits", "compos
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/services/data", get(versions))
-        .route("/services/data/", get(versions))
         .route("/services/data/{version}", get(resources))
-        .route("/services/data/{version}/", get(resources))
         .route("/services/data/{version}/limits", get(limits))
 }
 
