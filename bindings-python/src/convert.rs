@@ -208,38 +208,71 @@ fn type_name(obj: &Bound<'_, PyAny>) -> String {
 
 /// A JSON value as a Python object.
 pub fn to_py(py: Python<'_>, value: &Value) -> PyResult<Py<PyAny>> {
-    Ok(match value {
-        Value::Null => py.None(),
-        Value::Bool(b) => PyBool::new(py, *b).to_owned().into_any().unbind(),
-        Value::Number(n) => match (n.as_i64(), n.as_u64()) {
-            (Some(i), _) => i.into_pyobject(py)?.into_any().unbind(),
-            (None, Some(u)) => u.into_pyobject(py)?.into_any().unbind(),
-            _ => n
-                .as_f64()
-                .unwrap_or(f64::NAN)
-                .into_pyobject(py)?
-                .into_any()
-                .unbind(),
-        },
-        Value::String(s) => PyString::new(py, s).into_any().unbind(),
-        Value::Array(items) => {
-            let list = PyList::empty(py);
-            for item in items {
-                list.append(to_py(py, item)?)?;
-            }
-            list.into_any().unbind()
-        }
-        Value::Object(map) => dict(py, map)?.into_any().unbind(),
-    })
+    Keys::default().to_py(py, value)
 }
 
 /// A JSON object as a Python dict.
 pub fn dict<'py>(py: Python<'py>, map: &Map<String, Value>) -> PyResult<Bound<'py, PyDict>> {
-    let out = PyDict::new(py);
-    for (k, v) in map {
-        out.set_item(k, to_py(py, v)?)?;
+    Keys::default().dict(py, map)
+}
+
+/// Converts JSON to Python, creating each distinct key string once: the records of a page
+/// share their field names, so a batch of 2,000 records needs a handful of key objects, not
+/// one per field per record.
+#[derive(Default)]
+pub struct Keys {
+    seen: std::collections::HashMap<String, Py<PyString>>,
+}
+
+impl Keys {
+    fn key<'py>(&mut self, py: Python<'py>, name: &str) -> Bound<'py, PyString> {
+        if let Some(key) = self.seen.get(name) {
+            return key.bind(py).clone();
+        }
+        let key = PyString::new(py, name);
+        self.seen.insert(name.to_owned(), key.clone().unbind());
+        key
     }
-    Ok(out)
+
+    /// A JSON value as a Python object.
+    pub fn to_py(&mut self, py: Python<'_>, value: &Value) -> PyResult<Py<PyAny>> {
+        Ok(match value {
+            Value::Null => py.None(),
+            Value::Bool(b) => PyBool::new(py, *b).to_owned().into_any().unbind(),
+            Value::Number(n) => match (n.as_i64(), n.as_u64()) {
+                (Some(i), _) => i.into_pyobject(py)?.into_any().unbind(),
+                (None, Some(u)) => u.into_pyobject(py)?.into_any().unbind(),
+                _ => n
+                    .as_f64()
+                    .unwrap_or(f64::NAN)
+                    .into_pyobject(py)?
+                    .into_any()
+                    .unbind(),
+            },
+            Value::String(s) => PyString::new(py, s).into_any().unbind(),
+            Value::Array(items) => {
+                let list = PyList::empty(py);
+                for item in items {
+                    list.append(self.to_py(py, item)?)?;
+                }
+                list.into_any().unbind()
+            }
+            Value::Object(map) => self.dict(py, map)?.into_any().unbind(),
+        })
+    }
+
+    /// A JSON object as a Python dict.
+    pub fn dict<'py>(
+        &mut self,
+        py: Python<'py>,
+        map: &Map<String, Value>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let out = PyDict::new(py);
+        for (k, v) in map {
+            out.set_item(self.key(py, k), self.to_py(py, v)?)?;
+        }
+        Ok(out)
+    }
 }
 
 /// Anything serialisable (core result types) as Python, through its JSON form.

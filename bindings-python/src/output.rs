@@ -50,9 +50,10 @@ impl ToPython for Arc<Value> {
 
 impl ToPython for Arc<Vec<Record>> {
     fn to_python(self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let mut keys = crate::convert::Keys::default();
         let records = self
             .iter()
-            .map(|r| dict(py, r))
+            .map(|r| keys.dict(py, r))
             .collect::<PyResult<Vec<_>>>()?;
         Ok(records.into_pyobject(py)?.into_any().unbind())
     }

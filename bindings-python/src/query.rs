@@ -16,7 +16,7 @@ use parking_lot::Mutex;
 use pyo3::exceptions::{PyStopAsyncIteration, PyStopIteration};
 use pyo3::prelude::*;
 
-use crate::convert::dict;
+use crate::convert::Keys;
 use crate::errors::{core_err, CoreResult};
 use crate::ops::Records;
 use crate::runtime::{awaitable, block_on, ready};
@@ -75,9 +75,10 @@ impl Source {
 }
 
 fn to_dicts(py: Python<'_>, batch: Vec<sfscale::rest::Record>) -> PyResult<VecDeque<Py<PyAny>>> {
+    let mut keys = Keys::default();
     batch
         .iter()
-        .map(|r| Ok(dict(py, r)?.into_any().unbind()))
+        .map(|r| Ok(keys.dict(py, r)?.into_any().unbind()))
         .collect()
 }
 
