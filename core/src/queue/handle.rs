@@ -122,6 +122,7 @@ impl Queue {
             counters,
             wake: Notify::new(),
             settled: watch::channel(0).0,
+            settling: Default::default(),
             flushing: Default::default(),
             room: Arc::new(Semaphore::new(room as usize)),
             owed: recovered
@@ -199,7 +200,11 @@ impl Queue {
         let last = journal(shared, |j| j.last_ticket()).await?;
         let _flushing = Flushing::start(shared);
         loop {
-            if journal(shared, move |j| j.unresolved_through(last)).await? == 0 {
+            let unresolved = {
+                let _gate = shared.settling.lock().await;
+                journal(shared, move |j| j.unresolved_through(last)).await?
+            };
+            if unresolved == 0 {
                 return Ok(());
             }
             settled.changed().await.map_err(|_| closed())?;

@@ -39,6 +39,7 @@ CREATE TABLE IF NOT EXISTS queue_writes (
   attempts INTEGER NOT NULL DEFAULT 0,
   solo INTEGER NOT NULL DEFAULT 0,
   not_before_ms INTEGER NOT NULL DEFAULT 0,
+  covers INTEGER,
   enqueued_ms INTEGER NOT NULL,
   error TEXT
 );
@@ -124,6 +125,9 @@ impl Journal {
             })?;
         }
         let conn = Connection::open(path).map_err(db_error)?;
+        // The lock below is exclusive: a holder keeps it until it closes, so waiting is useless.
+        conn.busy_timeout(std::time::Duration::ZERO)
+            .map_err(db_error)?;
         conn.pragma_update(None, "locking_mode", "EXCLUSIVE")
             .map_err(db_error)?;
         conn.pragma_update(None, "journal_mode", "WAL")
@@ -271,7 +275,11 @@ impl Journal {
     }
 
     /// T2 and T3: `taken` go in flight, `superseded` are deleted, in one transaction.
-    pub fn take(&self, taken: &[u64], superseded: &[u64]) -> Result<(), Error> {
+    ///
+    /// `superseded` pairs a write with the one replacing it; the replacing write inherits the
+    /// oldest ticket it stands for (`covers`), so a flush that waits for the replaced write
+    /// waits for its replacement.
+    pub fn take(&self, taken: &[u64], superseded: &[(u64, u64)]) -> Result<(), Error> {
         let mut conn = self.conn.lock();
         let tx = conn.transaction().map_err(db_error)?;
         {
@@ -279,10 +287,19 @@ impl Journal {
             for seq in taken {
                 fly.execute([*seq as i64]).map_err(db_error)?;
             }
+            let mut inherit = tx
+                .prepare_cached(
+                    "UPDATE queue_writes SET covers = MIN(COALESCE(covers, seq),
+                       (SELECT COALESCE(covers, seq) FROM queue_writes WHERE seq = ?1)) WHERE seq = ?2",
+                )
+                .map_err(db_error)?;
             let mut drop_row = tx
                 .prepare_cached("DELETE FROM queue_writes WHERE seq = ?1 AND state = 'pending'")
                 .map_err(db_error)?;
-            for seq in superseded {
+            for (seq, by) in superseded {
+                inherit
+                    .execute([*seq as i64, *by as i64])
+                    .map_err(db_error)?;
                 drop_row.execute([*seq as i64]).map_err(db_error)?;
             }
         }
@@ -328,11 +345,12 @@ impl Journal {
         tx.commit().map_err(db_error)
     }
 
-    /// Writes accepted up to and including `ticket` that have no outcome yet.
+    /// Writes accepted up to and including `ticket` that have no outcome yet, counting a write
+    /// that replaced one of them as one of them.
     pub fn unresolved_through(&self, ticket: Ticket) -> Result<u64, Error> {
         self.conn
             .lock()
-            .query_row("SELECT COUNT(*) FROM queue_writes WHERE seq <= ?1 AND state IN ('pending', 'in_flight')", [ticket.0 as i64], |r| r.get::<_, i64>(0))
+            .query_row("SELECT COUNT(*) FROM queue_writes WHERE COALESCE(covers, seq) <= ?1 AND state IN ('pending', 'in_flight')", [ticket.0 as i64], |r| r.get::<_, i64>(0))
             .map(|n| n as u64)
             .map_err(db_error)
     }
@@ -522,6 +540,36 @@ mod tests {
             }
         );
         assert_eq!(journal.last_ticket().unwrap(), Ticket(3));
+    }
+
+    #[test]
+    fn t3_a_write_replaced_by_a_later_one_is_unresolved_until_the_later_one_settles() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = open(&dir);
+        journal.append(&[upsert("a"), upsert("b")], 1_000).unwrap();
+        journal.append(&[upsert("a")], 1_000).unwrap();
+        let group = journal.groups(1_000).unwrap().remove(0);
+        let items = journal.candidates(&group.key, 1_000, 10).unwrap();
+        journal.take(&[2, 3], &[(1, 3)]).unwrap();
+        assert_eq!(
+            journal.unresolved_through(Ticket(1)).unwrap(),
+            1,
+            "ticket 3 stands for ticket 1"
+        );
+        let settled = vec![(
+            items[2].clone(),
+            Settle::Delivered {
+                id: None,
+                created: None,
+            },
+        )];
+        journal.settle(&settled, |_| 0).unwrap();
+        assert_eq!(journal.unresolved_through(Ticket(1)).unwrap(), 0);
+        assert_eq!(
+            journal.unresolved_through(Ticket(3)).unwrap(),
+            1,
+            "ticket 2 is still in flight"
+        );
     }
 
     #[test]

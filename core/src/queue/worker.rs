@@ -90,6 +90,8 @@ pub struct Shared {
     pub(crate) wake: Notify,
     /// Bumped after every settlement; flushes wait on it.
     pub(crate) settled: watch::Sender<u64>,
+    /// Held from a settlement's journal commit until its outcomes are announced.
+    pub(crate) settling: tokio::sync::Mutex<()>,
     /// Flushes in progress (linger is ignored meanwhile).
     pub(crate) flushing: AtomicUsize,
     /// Room below `max_pending` (backpressure), and writes accepted beyond it at open.
@@ -309,7 +311,12 @@ async fn take_and_send(
         return Ok(false);
     }
     let taken: Vec<u64> = picked.batch.iter().map(|i| i.seq).collect();
-    let dropped: Vec<u64> = picked.superseded.iter().map(|(i, _)| i.seq).collect();
+    let dropped: Vec<(u64, u64)> = picked
+        .superseded
+        .iter()
+        .map(|(i, by)| (i.seq, by.0))
+        .collect();
+    let gate = shared.settling.lock().await;
     journal(shared, move |j| j.take(&taken, &dropped)).await?;
     {
         let mut busy = shared.busy.lock();
@@ -321,6 +328,7 @@ async fn take_and_send(
         );
     }
     settle_superseded(shared, &picked.superseded);
+    drop(gate);
     let use_bulk = config
         .bulk_threshold
         .is_some_and(|t| picked.batch.len() >= t)
@@ -407,6 +415,9 @@ async fn send(
 /// announced only once it is recorded), then announces them and frees their keys.
 async fn record(shared: &Arc<Shared>, settled: Vec<(Item, Settle)>) {
     let settled = Arc::new(settled);
+    // Held until the outcomes are announced and counted, so a flush never sees a write
+    // resolved in the journal before its event went out.
+    let _gate = shared.settling.lock().await;
     loop {
         let (rows, me) = (Arc::clone(&settled), Arc::clone(shared));
         match journal(shared, move |j| {
