@@ -208,7 +208,7 @@ fn type_name(obj: &Bound<'_, PyAny>) -> String {
 
 /// A JSON value as a Python object.
 pub fn to_py(py: Python<'_>, value: &Value) -> PyResult<Py<PyAny>> {
-    Keys::default().to_py(py, value)
+    Keys::default().value(py, value)
 }
 
 /// A JSON object as a Python dict.
@@ -235,7 +235,7 @@ impl Keys {
     }
 
     /// A JSON value as a Python object.
-    pub fn to_py(&mut self, py: Python<'_>, value: &Value) -> PyResult<Py<PyAny>> {
+    pub fn value(&mut self, py: Python<'_>, value: &Value) -> PyResult<Py<PyAny>> {
         Ok(match value {
             Value::Null => py.None(),
             Value::Bool(b) => PyBool::new(py, *b).to_owned().into_any().unbind(),
@@ -253,7 +253,7 @@ impl Keys {
             Value::Array(items) => {
                 let list = PyList::empty(py);
                 for item in items {
-                    list.append(self.to_py(py, item)?)?;
+                    list.append(self.value(py, item)?)?;
                 }
                 list.into_any().unbind()
             }
@@ -269,7 +269,7 @@ impl Keys {
     ) -> PyResult<Bound<'py, PyDict>> {
         let out = PyDict::new(py);
         for (k, v) in map {
-            out.set_item(self.key(py, k), self.to_py(py, v)?)?;
+            out.set_item(self.key(py, k), self.value(py, v)?)?;
         }
         Ok(out)
     }
