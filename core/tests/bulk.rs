@@ -449,3 +449,61 @@ async fn lock_aware_planning_at_100k_contacts_over_1k_accounts() {
     assert!(aware_errors * 10 <= naive_errors);
     assert_eq!((aware.rows_succeeded, aware.rows_failed), (100_000, 0));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bulk_batches_stop_at_the_reserve_of_the_daily_allocation_and_the_run_resumes() {
+    let mut config = Config::default();
+    config.limits.daily_bulk_batches = 10;
+    let emu = Emu::start_with(config).await;
+    let client = emu
+        .builder()
+        .limits_stale_after(Duration::from_millis(1))
+        .limits_pace_band(0.0)
+        .limits_reserve_wait(Duration::ZERO)
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (initial, max) = fast();
+    let accounts: Vec<Record> = (0..1_200)
+        .map(|i| record(json!({"Name": format!("Q{i}")})))
+        .collect();
+    let error = bulk(&client, &dir)
+        .ingest("Account", Operation::Insert)
+        .run_id("quota")
+        .max_rows_per_job(100)
+        .max_parallel_jobs(1)
+        .poll_interval(initial, max)
+        .run(IngestInput::from_records(accounts))
+        .await
+        .expect_err("the guard stops the run at the reserve (8 of 10 batches)");
+    assert_eq!(error.code(), "LIMIT_RESERVE_REACHED", "{error}");
+    assert!(
+        error.to_string().contains("run quota"),
+        "the error names the run to resume: {error}"
+    );
+    let stats = emu.stats().await;
+    assert_eq!(
+        count(&stats, &["bulk_batches"]),
+        8,
+        "no batch past the reserve line"
+    );
+    assert_eq!(
+        count(&stats, &["bulk_jobs", "Failed"]),
+        0,
+        "no job hit Salesforce's quota"
+    );
+    emu.set_limits(json!({"daily_bulk_batches": 100})).await;
+    let result = bulk(&client, &dir)
+        .resume("quota")
+        .run()
+        .await
+        .expect("resumes once the allocation allows");
+    assert_eq!((result.rows_succeeded, result.rows_failed), (1_200, 0));
+    let stats = emu.stats().await;
+    assert_eq!(count(&stats, &["records", "Account"]), 1_200);
+    assert_eq!(
+        count(&stats, &["bulk_uploads"]),
+        12,
+        "every chunk uploaded once"
+    );
+}

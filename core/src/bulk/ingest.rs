@@ -3,8 +3,9 @@
 //! Transitions (chunk state → next), each written to the journal before the next step runs:
 //!
 //! ```text
-//! Pending  ─ POST /jobs/ingest, job id journaled ────────────────► Created
-//! Created  ─ PUT batches (bulk batches admitted by the guard) ───► Uploaded
+//! Pending  ─ batches admitted by the limits guard (DailyBulkApiBatches);
+//!            POST /jobs/ingest, job id journaled ────────────────► Created
+//! Created  ─ PUT batches ────────────────────────────────────────► Uploaded
 //! Uploaded ─ PATCH UploadComplete ───────────────────────────────► Closed
 //! Closed   ─ poll until JobComplete | Failed | Aborted; map the
 //!            three result lists; outcome files synced ───────────► Done
@@ -33,6 +34,10 @@ use crate::bulk::progress::ProgressTracker;
 use crate::bulk::results::{ChunkContext, ChunkResults, ResultKind, RowCallback, RowError};
 use crate::bulk::wire::{JobInfo, ResultList, Wire};
 use crate::error::{Error, ErrorKind};
+use crate::limits::Admission;
+
+/// Rows per Salesforce internal batch, the unit `DailyBulkApiBatches` counts.
+const SALESFORCE_BATCH_ROWS: u64 = 10_000;
 
 /// Failed attempts at a chunk's job (create/upload/close) before its rows are reported failed.
 const CHUNK_ATTEMPTS: u32 = 3;
@@ -120,12 +125,19 @@ impl RunContext {
             self.reconcile(&mut chunk).await?;
         }
         let mut failures = 0;
+        let mut admitted = None;
         loop {
             let step = match chunk.state {
-                ChunkState::Pending => self.create(&mut chunk).await,
+                ChunkState::Pending => match self.admit(&chunk, &mut admitted).await {
+                    Ok(()) => self.create(&mut chunk).await,
+                    Err(e) => Err(e),
+                },
                 ChunkState::Created => self.upload(&mut chunk).await,
                 ChunkState::Uploaded => self.close(&mut chunk).await,
-                ChunkState::Closed => return self.finish(&chunk, allow_lock_retry).await,
+                ChunkState::Closed => {
+                    drop(admitted.take());
+                    return self.finish(&chunk, allow_lock_retry).await;
+                }
                 ChunkState::Done => return Ok(chunk.counts),
             };
             let Err(error) = step else { continue };
@@ -142,6 +154,29 @@ impl RunContext {
                 return self.fail_chunk(&chunk, &error);
             }
         }
+    }
+
+    /// Admits the chunk's internal batches (one per 10 000 rows) against the org's
+    /// `DailyBulkApiBatches` before its job is created, and holds them until the job is
+    /// closed; a refusal stops the run before anything is created (resumable).
+    async fn admit(
+        &self,
+        chunk: &ChunkRecord,
+        admitted: &mut Option<Admission>,
+    ) -> Result<(), Error> {
+        if admitted.is_none() {
+            let batches = chunk.plan.rows.div_ceil(SALESFORCE_BATCH_ROWS).max(1);
+            self.wire.refresh_limits_if_stale().await;
+            let client = self.wire.client();
+            *admitted = Some(
+                client
+                    .pipeline
+                    .guard()
+                    .admit_bulk(client.priority(), batches)
+                    .await?,
+            );
+        }
+        Ok(())
     }
 
     async fn create(&self, chunk: &mut ChunkRecord) -> Result<(), Error> {
@@ -162,11 +197,6 @@ impl RunContext {
         let body = tokio::fs::read(&path)
             .await
             .map_err(|e| crate::bulk::plan::io_error("cannot read", &path, e))?;
-        let batches = chunk.plan.rows.div_ceil(10_000).max(1);
-        let guard = self.wire.client().pipeline.guard();
-        let _admitted = guard
-            .admit_bulk(self.wire.client().priority(), batches)
-            .await?;
         self.wire.upload(&job, &self.object, body.into()).await?;
         self.journal
             .chunk_state(&self.run_id, chunk.plan.id, ChunkState::Uploaded, None)?;

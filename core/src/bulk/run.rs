@@ -487,7 +487,10 @@ async fn execute(
             finalize(&ctx)?;
             build_result(&ctx, spec, true)
         }
-        Some(Err(e)) => Err(e),
+        Some(Err(e)) => Err(e.with_context(
+            format!("bulk.ingest (run {}, resumable)", ctx.run_id),
+            Some(&spec.object),
+        )),
         None => {
             merge(&ctx)?;
             build_result(&ctx, spec, false)

@@ -111,6 +111,24 @@ impl Wire {
         self.client.pipeline.execute(&request).await
     }
 
+    /// Refreshes the limits guard (`GET /limits`) when its figures are stale, so bulk batches
+    /// are admitted against a current `DailyBulkApiBatches` (only `/limits` reports it). A
+    /// failed refresh is logged; admission then uses the figure the guard has.
+    pub async fn refresh_limits_if_stale(&self) {
+        if !self
+            .client
+            .pipeline
+            .guard()
+            .is_stale(tokio::time::Instant::now())
+        {
+            return;
+        }
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        if let Err(error) = self.client.limits().await {
+            tracing::warn!(%error, "could not refresh the org's limits before admitting bulk batches");
+        }
+    }
+
     /// `POST /jobs/ingest`.
     pub async fn create_ingest(
         &self,
