@@ -1,0 +1,24 @@
+// ESM entry: the CommonJS package's exports under their names.
+import sfscale from './index.js';
+
+export const {
+  Client,
+  Bulk,
+  Queue,
+  Query,
+  Soql,
+  soql,
+  SfscaleError,
+  AuthError,
+  LimitError,
+  LockError,
+  InvalidInputError,
+  NotFoundError,
+  ServerError,
+  NetworkError,
+  TimeoutError,
+  BackpressureError,
+  ConfigError,
+  SalesforceError,
+} = sfscale;
+export default sfscale;
