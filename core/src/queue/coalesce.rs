@@ -14,9 +14,10 @@
 //!   Salesforce refuses one external id twice in one upsert call anyway.
 //! - A write marked solo (its batch was refused as a whole) is sent alone, when it comes first.
 //!
-//! Writes without a key (inserts without one) never collapse. Ordering holds per key within
-//! one operation; a key written with two operations (update, then delete) is two groups whose
-//! calls are not ordered against each other.
+//! Writes without a key (inserts without one) never collapse. A key written with two
+//! operations (update, then delete of one `Id`) spans two groups; the journal holds the later
+//! operation's write back until the earlier one settles (`Journal::candidates`), so ordering
+//! per key holds across operations too.
 
 use std::collections::HashMap;
 

@@ -44,6 +44,7 @@ CREATE TABLE IF NOT EXISTS queue_writes (
   error TEXT
 );
 CREATE INDEX IF NOT EXISTS queue_writes_by_state ON queue_writes (state, object, op, ext_field, seq);
+CREATE INDEX IF NOT EXISTS queue_writes_by_key ON queue_writes (object, key, seq);
 ";
 
 const COLUMNS: &str = "seq, object, op, ext_field, key, record, attempts, solo, enqueued_ms, error";
@@ -244,7 +245,9 @@ impl Journal {
         Ok(out)
     }
 
-    /// The oldest `limit` ready pending writes of `group`, in acceptance order.
+    /// The oldest `limit` ready pending writes of `group`, in acceptance order, leaving out
+    /// writes whose key has an older unresolved write in another group (update then delete of
+    /// one `Id`): those wait, so one key's writes reach Salesforce in order across operations.
     pub fn candidates(
         &self,
         group: &GroupKey,
@@ -253,8 +256,12 @@ impl Journal {
     ) -> Result<Vec<Item>, Error> {
         let conn = self.conn.lock();
         let sql = format!(
-            "SELECT {COLUMNS} FROM queue_writes
+            "SELECT {COLUMNS} FROM queue_writes w
              WHERE state = 'pending' AND object = ?1 AND op = ?2 AND ext_field = ?3 AND not_before_ms <= ?4
+               AND (key IS NULL OR NOT EXISTS (
+                 SELECT 1 FROM queue_writes o
+                 WHERE o.object = w.object AND o.key = w.key AND o.seq < w.seq
+                   AND o.state IN ('pending', 'in_flight') AND (o.op != w.op OR o.ext_field != w.ext_field)))
              ORDER BY seq LIMIT ?5"
         );
         let mut stmt = conn.prepare_cached(&sql).map_err(db_error)?;
@@ -569,6 +576,58 @@ mod tests {
             journal.unresolved_through(Ticket(3)).unwrap(),
             1,
             "ticket 2 is still in flight"
+        );
+    }
+
+    #[test]
+    fn a_key_written_by_two_operations_is_sent_in_acceptance_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = open(&dir);
+        let id = json!({"Id": "001000000000001AAA"})
+            .as_object()
+            .unwrap()
+            .clone();
+        let update = NewWrite::new("Account", WriteOp::Update, id.clone(), None).unwrap();
+        let delete = NewWrite::new("Account", WriteOp::Delete, id, None).unwrap();
+        journal.append(&[update, delete], 1_000).unwrap();
+        let groups = journal.groups(1_000).unwrap();
+        let group = |op: WriteOp| groups.iter().find(|g| g.key.op == op).unwrap().key.clone();
+        assert!(
+            journal
+                .candidates(&group(WriteOp::Delete), 1_000, 10)
+                .unwrap()
+                .is_empty(),
+            "the delete waits"
+        );
+        let updates = journal
+            .candidates(&group(WriteOp::Update), 1_000, 10)
+            .unwrap();
+        journal.take(&[1], &[]).unwrap();
+        assert!(
+            journal
+                .candidates(&group(WriteOp::Delete), 1_000, 10)
+                .unwrap()
+                .is_empty(),
+            "still, while in flight"
+        );
+        journal
+            .settle(
+                &[(
+                    updates[0].clone(),
+                    Settle::Delivered {
+                        id: None,
+                        created: None,
+                    },
+                )],
+                |_| 0,
+            )
+            .unwrap();
+        assert_eq!(
+            journal
+                .candidates(&group(WriteOp::Delete), 1_000, 10)
+                .unwrap()
+                .len(),
+            1
         );
     }
 
