@@ -251,3 +251,34 @@ async fn https_with_a_custom_ca_file() {
         .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Network, "{error}");
 }
+
+#[tokio::test]
+async fn jwt_audience_is_configurable_and_checked_by_the_server() {
+    let emu = Emu::start().await;
+    let pem = std::fs::read_to_string(EMULATOR_JWT_KEY).unwrap();
+    let login = emu
+        .builder()
+        .auth_jwt(DEFAULT_CLIENT_ID, DEFAULT_USERNAME, pem.clone())
+        .auth_jwt_audience("https://login.salesforce.com")
+        .build()
+        .unwrap();
+    login
+        .create("Account", &json!({"Name": "aud"}))
+        .await
+        .unwrap();
+    let wrong = emu
+        .builder()
+        .auth_jwt(DEFAULT_CLIENT_ID, DEFAULT_USERNAME, pem)
+        .auth_jwt_audience("https://evil.example.com")
+        .build()
+        .unwrap();
+    let error = wrong
+        .create("Account", &json!({"Name": "no"}))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (error.kind(), error.code()),
+        (ErrorKind::Auth, "INVALID_GRANT"),
+        "{error}"
+    );
+}

@@ -25,7 +25,6 @@ pub(super) enum AuthSetting {
         client_id: String,
         username: String,
         key_pem: Secret,
-        audience: Option<String>,
     },
     Grant(Grant),
 }
@@ -38,6 +37,7 @@ pub struct ClientBuilder {
     pub(super) login_url: Option<String>,
     pub(super) api_version: String,
     pub(super) auth: Option<AuthSetting>,
+    pub(super) jwt_audience: Option<String>,
     pub(super) token_store: Option<Arc<dyn TokenStore>>,
     pub(super) session: SessionTiming,
     pub(super) limits: LimitsConfig,
@@ -66,6 +66,7 @@ impl Default for ClientBuilder {
             login_url: None,
             api_version: DEFAULT_API_VERSION.to_owned(),
             auth: None,
+            jwt_audience: None,
             token_store: None,
             session: SessionTiming::default(),
             limits: LimitsConfig {
@@ -155,16 +156,14 @@ impl ClientBuilder {
             client_id: client_id.into(),
             username: username.into(),
             key_pem: key_pem.into(),
-            audience: None,
         });
         self
     }
 
-    /// The JWT `aud` claim. Default: the login URL without trailing slash.
+    /// The JWT `aud` claim (JWT bearer grant only). Default: the login URL without
+    /// trailing slash.
     pub fn auth_jwt_audience(mut self, audience: impl Into<String>) -> Self {
-        if let Some(AuthSetting::Jwt { audience: slot, .. }) = &mut self.auth {
-            *slot = Some(audience.into());
-        }
+        self.jwt_audience = Some(audience.into());
         self
     }
 

@@ -68,7 +68,6 @@ fn auth_from_env(get: &impl Fn(&str) -> Option<String>) -> Result<AuthSetting, E
             client_id: require("SFSCALE_CLIENT_ID", "the JWT bearer grant")?,
             username: require("SFSCALE_USERNAME", "the JWT bearer grant")?,
             key_pem: Secret::new(pem),
-            audience: None,
         });
     }
     let client_id = require("SFSCALE_CLIENT_ID", "every grant")?;

@@ -64,9 +64,10 @@ impl ClientBuilder {
             (None, None) => Url::parse(DEFAULT_LOGIN_URL).expect("default login URL parses"),
         };
         validate_api_version(&self.api_version)?;
-        let grant = resolve_grant(self.auth.ok_or_else(|| {
+        let auth = self.auth.ok_or_else(|| {
             Error::config("auth", "no grant configured: call one of auth_jwt, auth_client_credentials, auth_password, auth_refresh_token")
-        })?)?;
+        })?;
+        let grant = resolve_grant(auth, self.jwt_audience)?;
         validate_session(&self.session)?;
         self.limits.validate()?;
         if self.limits.stale_after.is_zero() {
@@ -103,13 +104,12 @@ impl ClientBuilder {
     }
 }
 
-fn resolve_grant(auth: AuthSetting) -> Result<Grant, Error> {
+fn resolve_grant(auth: AuthSetting, audience: Option<String>) -> Result<Grant, Error> {
     let grant = match auth {
         AuthSetting::Jwt {
             client_id,
             username,
             key_pem,
-            audience,
         } => {
             let key =
                 JwtKey::from_pem(key_pem.expose()).map_err(|e| Error::config("auth_jwt key", e))?;
@@ -119,6 +119,12 @@ fn resolve_grant(auth: AuthSetting) -> Result<Grant, Error> {
                 key,
                 audience,
             }
+        }
+        AuthSetting::Grant(_) if audience.is_some() => {
+            return Err(Error::config(
+                "auth_jwt_audience",
+                "applies only to the JWT bearer grant (auth_jwt)",
+            ))
         }
         AuthSetting::Grant(grant) => grant,
     };
@@ -281,6 +287,10 @@ mod tests {
             (base().auth_client_credentials("", "s"), "client_id"),
             (base().auth_password("id", "s", "u", ""), "password"),
             (base().auth_jwt("id", "u", "garbage"), "auth_jwt"),
+            (
+                base().auth_jwt_audience("https://test.salesforce.com"),
+                "auth_jwt_audience",
+            ),
             (ClientBuilder::new(), "auth"),
         ];
         for (builder, setting) in cases {
