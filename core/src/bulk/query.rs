@@ -11,7 +11,6 @@
 //! become nested objects like REST's, empty values become `null`, and every other value is a
 //! string (Bulk CSV carries no types).
 
-use std::collections::VecDeque;
 use std::io::Write as _;
 use std::path::Path;
 use std::time::Duration;
@@ -154,12 +153,12 @@ impl QueryBuilder {
             wire: None,
             job: None,
             locator: None,
-            rows: VecDeque::new(),
+            page: None,
             done: false,
         };
         futures::stream::try_unfold(state, |mut state| async move {
             loop {
-                if let Some(record) = state.rows.pop_front() {
+                if let Some(record) = state.page.as_mut().and_then(Page::next).transpose()? {
                     return Ok(Some((record, state)));
                 }
                 if state.done {
@@ -177,8 +176,35 @@ struct PageState {
     wire: Option<Wire>,
     job: Option<String>,
     locator: Option<String>,
-    rows: VecDeque<Record>,
+    page: Option<Page>,
     done: bool,
+}
+
+/// One page's CSV, held raw and turned into records one at a time as the stream is read, so
+/// a page costs its bytes, not a map per row.
+struct Page {
+    header: Vec<Vec<String>>,
+    rows: csv::StringRecordsIntoIter<std::io::Cursor<bytes::Bytes>>,
+}
+
+impl Page {
+    fn new(body: bytes::Bytes) -> Result<Page, Error> {
+        let mut reader = csv::Reader::from_reader(std::io::Cursor::new(body));
+        let header = split_header(reader.headers().map_err(bad_page)?);
+        Ok(Page {
+            header,
+            rows: reader.into_records(),
+        })
+    }
+
+    fn next(&mut self) -> Option<Result<Record, Error>> {
+        let record = self.rows.next()?;
+        Some(
+            record
+                .map_err(bad_page)
+                .map(|r| to_record(&self.header, &r)),
+        )
+    }
 }
 
 impl PageState {
@@ -197,7 +223,7 @@ impl PageState {
         let (body, next) = wire
             .query_page(&job, self.locator.as_deref(), self.query.page_size)
             .await?;
-        self.rows = parse_page(&body)?.into();
+        self.page = Some(Page::new(body)?);
         self.done = next.is_none();
         self.locator = next;
         Ok(())
@@ -228,31 +254,31 @@ fn count_rows(body: &[u8]) -> Result<u64, Error> {
     Ok(n)
 }
 
-/// One page of query CSV as records.
-pub fn parse_page(body: &[u8]) -> Result<Vec<Record>, Error> {
-    let mut reader = csv::Reader::from_reader(body);
-    let header: Vec<Vec<String>> = reader
-        .headers()
-        .map_err(bad_page)?
+fn split_header(header: &csv::StringRecord) -> Vec<Vec<String>> {
+    header
         .iter()
         .map(|h| h.split('.').map(str::to_owned).collect())
-        .collect();
-    reader
-        .records()
-        .map(|rec| {
-            let rec = rec.map_err(bad_page)?;
-            let mut record = Map::new();
-            for (path, value) in header.iter().zip(rec.iter()) {
-                let value = if value.is_empty() {
-                    Value::Null
-                } else {
-                    Value::String(value.to_owned())
-                };
-                insert_path(&mut record, path, value);
-            }
-            Ok(record)
-        })
         .collect()
+}
+
+/// One CSV row as a record: relationship columns nested, empty values `null`.
+fn to_record(header: &[Vec<String>], row: &csv::StringRecord) -> Record {
+    let mut record = Map::new();
+    for (path, value) in header.iter().zip(row.iter()) {
+        let value = if value.is_empty() {
+            Value::Null
+        } else {
+            Value::String(value.to_owned())
+        };
+        insert_path(&mut record, path, value);
+    }
+    record
+}
+
+/// One page of query CSV as records.
+pub fn parse_page(body: &[u8]) -> Result<Vec<Record>, Error> {
+    let mut page = Page::new(bytes::Bytes::copy_from_slice(body))?;
+    std::iter::from_fn(|| page.next()).collect()
 }
 
 fn insert_path(map: &mut Record, path: &[String], value: Value) {
