@@ -98,3 +98,25 @@ def test_server_errors_after_retries_are_server_errors(fresh: Emulator) -> None:
         with pytest.raises(sfscale.ServerError) as caught:
             client.limits()
     assert caught.value.status == 500
+
+
+@pytest.mark.parametrize(
+    ("effect", "route", "family", "code"),
+    [
+        ("lock", "sobjects", sfscale.LockError, "UNABLE_TO_LOCK_ROW"),
+        ("concurrent-limit", "sobjects", sfscale.LimitError, "REQUEST_LIMIT_EXCEEDED"),
+        ("query-timeout", "query", sfscale.TimeoutError, "QUERY_TIMEOUT"),
+    ],
+)
+def test_salesforce_failures_arrive_as_their_family(
+    fresh: Emulator, effect: str, route: str, family: type[sfscale.SfscaleError], code: str
+) -> None:
+    with sfscale.Client(**fresh.options(retry_max_attempts=1)) as client:
+        client.limits()
+        fresh.faults({"seed": 1, "rules": [{"route": route, "share": 1.0, "effect": effect}]})
+        with pytest.raises(family) as caught:
+            if route == "query":
+                list(client.query("SELECT Id FROM Account"))
+            else:
+                client.create("Account", {"Name": "x"})
+    assert caught.value.code == code
