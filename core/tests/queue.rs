@@ -180,7 +180,8 @@ async fn child_role_enqueues_until_killed() {
         .unwrap();
     let config = QueueConfig::new(journal)
         .no_bulk()
-        .batch_size(50)
+        .batch_size(20)
+        .workers(1)
         .linger(Duration::from_millis(20));
     let queue = client.queue(config).await.unwrap();
     for i in 0..CHILD_WRITES {
@@ -458,6 +459,12 @@ async fn a_full_queue_fails_fast_with_backpressure_and_never_drops_what_it_accep
         .unwrap_err();
     assert_eq!(refused.code(), "BACKPRESSURE");
     assert_eq!(queue.stats().depth, 5);
+    let text = client.metrics_prometheus();
+    assert!(text.contains("\nsfscale_queue_depth 5\n"), "{text}");
+    assert!(
+        text.contains("# TYPE sfscale_queue_oldest_pending_age_ms gauge"),
+        "{text}"
+    );
     queue.flush().await.unwrap();
     queue
         .enqueue("Account", upsert(), account("bp-5"), None)
