@@ -1,6 +1,11 @@
 //! A bulk run in a real process killed with SIGKILL mid-way, then resumed here: every row
 //! present exactly once, finished jobs not uploaded again. Also: a deadline's handle resumes.
 //!
+//! Transitions of `bulk::ingest` exercised: Pending → Created → Uploaded → Closed → Done in the
+//! child; on resume, Created/Uploaded with the job still Open → aborted → Pending (re-uploaded
+//! to a new job), Created/Uploaded/Closed with the job past Open → Closed (polled, not
+//! re-uploaded), and Done chunks left alone.
+//!
 //! The child is this test binary run again with `SFSCALE_BULK_CHILD_URL` set, selecting the
 //! ignored `child_ingest` test, which runs the ingest against the parent's emulator.
 
