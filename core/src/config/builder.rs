@@ -29,7 +29,7 @@ pub(super) enum AuthSetting {
     Grant(Grant),
 }
 
-/// Builds a [`Client`]. Start with [`Client::builder`](crate::Client::builder).
+/// Builds a [`Client`](crate::Client). Start with [`Client::builder`](crate::Client::builder).
 #[derive(Debug, Clone)]
 #[must_use]
 pub struct ClientBuilder {
@@ -213,7 +213,7 @@ impl ClientBuilder {
     }
 
     /// Where tokens are kept; share one store between clients to share tokens.
-    /// Default: a private [`MemoryTokenStore`].
+    /// Default: a private [`MemoryTokenStore`](crate::MemoryTokenStore).
     pub fn auth_token_store(mut self, store: Arc<dyn TokenStore>) -> Self {
         self.token_store = Some(store);
         self

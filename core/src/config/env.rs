@@ -8,7 +8,7 @@ use crate::error::Error;
 use crate::tokens::{Grant, Secret};
 
 impl ClientBuilder {
-    /// Reads the `SFSCALE_*` variables (see the [module docs](self)).
+    /// Reads the `SFSCALE_*` variables (see the [module docs](crate::config)).
     pub fn from_env() -> Result<Self, Error> {
         Self::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
     }
