@@ -47,3 +47,11 @@ MATURIN_PEP517_ARGS="--profile dev" \
 etl_status=0
 "$venv/bin/python" examples/python/nightly_sync.py --emulator "$SFSCALE_EMULATOR_BIN" || etl_status=$?
 [ "$etl_status" -eq 2 ] || { echo "nightly_sync.py exited $etl_status, expected 2 (failures reported)"; exit 1; }
+
+step "Node binding: npm ci + napi build in bindings-node, native.d.ts drift, tsc, node --test, example"
+(cd bindings-node && npm ci --no-audit --no-fund --loglevel=error && npm run build)
+git diff --exit-code -- bindings-node/native.d.ts \
+  || { echo "bindings-node/native.d.ts drifted from the crate: run npm run build and commit it"; exit 1; }
+(cd bindings-node && npm run typecheck && npm test)
+(cd examples/node && npm ci --no-audit --no-fund --loglevel=error)
+node examples/node/webhook-server.mjs --emulator "$SFSCALE_EMULATOR_BIN"

@@ -211,6 +211,8 @@ impl NativeBulk {
         ts_return_type = "Promise<string>",
         ts_args_type = "object: string, operation: string, options: Record<string, unknown>, source: IngestSource, progress: ((progress: string) => void) | null | undefined, cancel?: Cancel | null"
     )]
+    // The parameters are the JS call's arguments, one each.
+    #[allow(clippy::too_many_arguments)]
     pub fn ingest<'e>(
         &self,
         env: &'e Env,
