@@ -18,7 +18,8 @@
 //! - [`api`]: [`Client::bulk`](crate::Client::bulk), builders, input and result types.
 //! - [`options`]: the operation, the grouping and the knobs of a run.
 //! - [`encode`]: records → CSV fields with Salesforce's value rules; shapes.
-//! - [`plan`]: rows → chunk files; lock-aware grouping; the describe inference rule.
+//! - [`plan`]: rows → chunk files; lock-aware grouping.
+//! - [`infer`]: the parent column inferred from describe when none is given.
 //! - [`journal`]: the SQLite record of a run that `resume` continues from.
 //! - [`ingest`]: one chunk's job lifecycle (the state table) and polling.
 //! - [`results`]: result CSVs mapped back to input rows; outcome files.
@@ -30,6 +31,7 @@
 pub mod api;
 pub mod auto;
 pub mod encode;
+pub mod infer;
 pub mod ingest;
 pub mod journal;
 pub mod options;

@@ -75,7 +75,7 @@ impl Operation {
 /// How rows are grouped by parent so parallel jobs do not fight over one parent's lock.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum GroupBy {
-    /// Infer the parent column from describe (see `bulk::plan::infer_group_by`). Default.
+    /// Infer the parent column from describe (see `bulk::infer::infer_group_by`). Default.
     #[default]
     Infer,
     /// Group by this column (e.g. `AccountId` or `Account.External_Id__c`).
