@@ -14,7 +14,7 @@ const { settle, sync, listener } = require('./run');
 const { record, records, toSalesforce, camelize } = require('./values');
 const { Query } = require('./query');
 const { Bulk } = require('./bulk');
-const { Queue } = require('./queue');
+const { openQueue } = require('./queue');
 
 const NATIVE = Symbol('sfscale.native');
 
@@ -167,7 +167,7 @@ class Client extends EventEmitter {
 
   /** Opens a durable write-behind queue journaled at `path`. */
   queue(path, options = {}) {
-    return Queue.open(this.#native, path, options);
+    return openQueue(this.#native, path, options);
   }
 
   /** The core's counters and gauges (plain object). */

@@ -24,13 +24,6 @@ class Queue extends EventEmitter {
     });
   }
 
-  /** Opens the journal at `path` (options: sync, batchSize, linger (ms), bulkThreshold, ...). */
-  static async open(nativeClient, path, options = {}) {
-    const q = new native.NativeQueue();
-    await settle(() => q.open(nativeClient, String(path), options));
-    return new Queue(q);
-  }
-
   /** Accepts one write (`insert`, `update`, `upsert`, `delete`); resolves with its ticket. */
   enqueue(object, operation, fields, options = {}) {
     let converted;
@@ -75,4 +68,11 @@ class Queue extends EventEmitter {
   }
 }
 
-module.exports = { Queue };
+/** Opens the journal at `path` (options: sync, batchSize, linger (ms), bulkThreshold, ...). */
+async function openQueue(nativeClient, path, options = {}) {
+  const q = new native.NativeQueue();
+  await settle(() => q.open(nativeClient, String(path), options));
+  return new Queue(q);
+}
+
+module.exports = { Queue, openQueue };

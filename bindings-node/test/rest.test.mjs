@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 
 import { Client, soql, SfscaleError, InvalidInputError, NotFoundError } from '../index.mjs';
-import { Emulator, accounts } from './emulator.mjs';
+import { Emulator, accounts, until } from './emulator.mjs';
 
 let emu;
 let client;
@@ -149,8 +149,7 @@ test('metrics, prometheus and events', async () => {
   assert.ok(answered >= 1, JSON.stringify(metrics.requests));
   assert.match(observed.prometheus(), /sfscale_/);
   assert.equal(observed.tokenGrants, 1);
-  await new Promise(setImmediate);
-  assert.equal(refreshed.length, 1);
+  await until(() => refreshed.length === 1, 'the tokenRefreshed event');
   assert.equal(refreshed[0].kind, 'token_refreshed');
   assert.ok(all.length >= 1);
   observed.close();
