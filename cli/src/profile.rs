@@ -8,7 +8,7 @@
 //! - [`brownout`]: a window in which a share of every call answers 503, as during a
 //!   Salesforce incident or a maintenance brownout.
 //!
-//! The numbers are scaled down (a 20 s session instead of 2 h, a 30 ms lock wait instead of
+//! The numbers are scaled down (a 5 s session instead of 2 h, a 5 ms lock wait instead of
 //! 10 s) so that a run of a few minutes meets every one of these events.
 
 use std::collections::BTreeMap;
@@ -20,7 +20,7 @@ use sfscale_emulator::Config;
 /// The org's daily API allocation in the demo (an Enterprise org's order of magnitude).
 pub const DAILY_API_REQUESTS: u64 = 100_000;
 /// Session lifetime: short enough to expire several times during the demo.
-pub const SESSION_SECS: u64 = 20;
+pub const SESSION_SECS: u64 = 5;
 /// Rows per Bulk batch inside the emulator (and per job chunk in the client).
 pub const BULK_BATCH_ROWS: usize = 2_000;
 
@@ -28,12 +28,12 @@ pub const BULK_BATCH_ROWS: usize = 2_000;
 pub fn production() -> Config {
     let mut config = Config::default();
     config.limits.daily_api_requests = DAILY_API_REQUESTS;
-    config.limits.lock_wait_ms = 30;
+    config.limits.lock_wait_ms = 5;
     config.org.session_lifetime_secs = SESSION_SECS;
     config.bulk.batch_size = BULK_BATCH_ROWS;
     config.bulk.chunk_size = 200;
     config.bulk.parallel_batches = 2;
-    config.bulk.row_micros = 10;
+    config.bulk.row_micros = 50;
     config.bulk.batch_retries = 2;
     config.latency.default = latency(5, 5);
     config.latency.routes = BTreeMap::from([

@@ -65,6 +65,11 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
+/// `1 job`, `2 jobs`, `1,000 jobs`.
+pub fn plural(n: u64, noun: &str) -> String {
+    format!("{} {noun}{}", thousands(n), if n == 1 { "" } else { "s" })
+}
+
 /// `part` as a percentage of `whole` with one decimal (`—` when `whole` is 0).
 pub fn percent(part: u64, whole: u64) -> String {
     if whole == 0 {

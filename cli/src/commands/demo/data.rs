@@ -10,12 +10,15 @@ use std::time::Duration;
 
 use futures::StreamExt as _;
 use serde_json::{json, Value};
-use sfscale::bulk::{Bulk, BulkResult, IngestInput, IngestSettings, Operation, Record};
+use sfscale::bulk::{Bulk, BulkResult, IngestInput, IngestSettings, Operation, Progress, Record};
 use sfscale::{Client, Error};
 
 use crate::profile::BULK_BATCH_ROWS;
-use crate::progress::Display;
+use crate::progress::{Bar, Display};
 use crate::report::thousands;
+
+/// Pause before resuming a Bulk run that stopped on a transient failure.
+const RESUME_PAUSE: Duration = Duration::from_secs(1);
 
 /// The external id field every demo object is keyed by.
 pub const EXTERNAL_ID: &str = "External_Id__c";
@@ -41,6 +44,7 @@ pub struct Plan {
     pub accounts: u64,
     pub contacts: u64,
     pub events: u64,
+    pub events_per_sec: u64,
 }
 
 /// The Account `Industry` picklist, read through the describe cache (the online app's
@@ -89,7 +93,7 @@ pub async fn load_accounts(
     plan: Plan,
     industries: Vec<String>,
     display: &Display,
-) -> Result<BulkResult, Error> {
+) -> Result<Loaded, Error> {
     let rows = futures::stream::iter(0..plan.accounts).map(move |i| {
         let industry = industries
             .get(i as usize % industries.len().max(1))
@@ -112,11 +116,7 @@ pub async fn load_accounts(
 }
 
 /// Upserts every Contact, each naming its Account by external id.
-pub async fn load_contacts(
-    bulk: &Bulk,
-    plan: Plan,
-    display: &Display,
-) -> Result<BulkResult, Error> {
+pub async fn load_contacts(bulk: &Bulk, plan: Plan, display: &Display) -> Result<Loaded, Error> {
     let accounts = plan.accounts.max(1);
     let rows = futures::stream::iter(0..plan.contacts).map(move |i| {
         Ok(record(json!({
@@ -137,34 +137,67 @@ pub async fn load_contacts(
     .await
 }
 
+/// Times a Bulk run interrupted by a transient failure is resumed from its journal.
+const MAX_RESUMES: u32 = 5;
+
+/// A finished Bulk run and how often it had to be resumed.
+#[derive(Debug)]
+pub struct Loaded {
+    pub result: BulkResult,
+    /// Resumes after the run stopped on a transient failure (brownout).
+    pub resumes: u32,
+}
+
+/// Upserts `input` into `object`. A run that stops on a transient failure (a brownout that
+/// outlasts the pipeline's retries) is resumed from its journal, as a scheduler would
+/// restart a nightly job: finished jobs are not uploaded again.
 async fn upsert(
     bulk: &Bulk,
     object: &str,
     total: u64,
     input: IngestInput,
     display: &Display,
-) -> Result<BulkResult, Error> {
+) -> Result<Loaded, Error> {
     let bar = display.bar(object, Some(total), "rows");
-    let progress = bar.clone();
-    let result = bulk
+    let show = |bar: &Bar| {
+        let bar = bar.clone();
+        move |p: Progress| {
+            bar.set(p.rows_processed);
+            bar.note(format!("uploaded {}", thousands(p.rows_uploaded)));
+        }
+    };
+    let run_id = format!("demo-{object}-{}", std::process::id());
+    let mut attempt = bulk
         .ingest(object, Operation::Upsert)
         .external_id(EXTERNAL_ID)
         .settings(settings())
-        .on_progress(move |p| {
-            progress.set(p.rows_processed);
-            progress.note(format!("uploaded {}", thousands(p.rows_uploaded)));
-        })
+        .run_id(&run_id)
+        .on_progress(show(&bar))
         .run(input)
-        .await?;
+        .await;
+    let mut resumes = 0;
+    let result = loop {
+        match attempt {
+            Err(error) if error.is_retryable() && resumes < MAX_RESUMES => {
+                resumes += 1;
+                display.line(format!(
+                    "{object} load stopped ({error}); resuming run {run_id} from its journal"
+                ));
+                tokio::time::sleep(RESUME_PAUSE).await;
+                attempt = bulk.resume(&run_id).on_progress(show(&bar)).run().await;
+            }
+            other => break other?,
+        }
+    };
     bar.finish(
         result.rows_succeeded + result.rows_failed,
         &format!(
-            "{} upserted, {} failed, {} jobs, lock-retried rows {}",
+            "{} upserted, {} failed, {} jobs, lock-retried rows {}, resumed {resumes}×",
             thousands(result.rows_succeeded),
             thousands(result.rows_failed),
             result.jobs_used,
             thousands(result.lock_retried_rows)
         ),
     );
-    Ok(result)
+    Ok(Loaded { result, resumes })
 }

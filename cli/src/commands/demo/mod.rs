@@ -32,34 +32,45 @@ use data::{account_key, contact_key, signup_key, Plan};
 const BROWNOUT_AFTER: Duration = Duration::from_secs(2);
 /// How long it lasts.
 const BROWNOUT_FOR: Duration = Duration::from_secs(8);
-/// Share of calls answering 503 during it.
-const BROWNOUT_SHARE: f64 = 0.25;
 
 /// Run the main job against an in-process emulator with a production profile, and prove
 /// no record was lost or duplicated.
 #[derive(clap::Args, Debug)]
 #[command(after_help = "Examples:
-  sfscale demo                                    # 200,000 Contacts over 2,000 Accounts, 3,000 sign-ups
+  sfscale demo                                    # 300,000 Contacts over 3,000 Accounts, 5,000 sign-ups
   sfscale demo --contacts 20000 --accounts 200    # a quick look
   sfscale demo --session-secs 5                   # sessions expire more often
 
 Exit code 0 when every record is in the org exactly once, 3 when any was lost or duplicated.")]
 pub struct Args {
     /// Contacts in the nightly Bulk upsert.
-    #[arg(long, default_value_t = 200_000)]
+    #[arg(long, default_value_t = 300_000)]
     contacts: u64,
     /// Accounts they belong to (at least 10).
-    #[arg(long, default_value_t = 2_000, value_parser = clap::value_parser!(u64).range(10..))]
+    #[arg(long, default_value_t = 3_000, value_parser = clap::value_parser!(u64).range(10..))]
     accounts: u64,
     /// Web sign-ups written one at a time through the queue while the load runs.
-    #[arg(long, default_value_t = 3_000)]
+    #[arg(long, default_value_t = 5_000)]
     events: u64,
+    /// Pace of the web sign-ups.
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..))]
+    events_per_sec: u64,
     /// Session lifetime of the emulated org, in seconds.
     #[arg(long, default_value_t = profile::SESSION_SECS, value_parser = clap::value_parser!(u64).range(1..))]
     session_secs: u64,
+    /// Share of calls answering 503 during the brownout (0 to 1).
+    #[arg(long, default_value_t = 0.25, value_parser = share)]
+    brownout_share: f64,
     /// Directory for the bulk journal and the queue (default: a temporary one, removed).
     #[arg(long, value_name = "DIR")]
     work_dir: Option<PathBuf>,
+}
+
+fn share(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
+        _ => Err(format!("'{text}' is not a share between 0 and 1")),
+    }
 }
 
 /// Wall-clock time of each phase.
@@ -77,6 +88,7 @@ pub async fn run(args: Args) -> Result<ExitCode, Failure> {
         accounts: args.accounts,
         contacts: args.contacts,
         events: args.events,
+        events_per_sec: args.events_per_sec,
     };
     let temp = tempfile::tempdir().map_err(|e| Failure::io("cannot create a work directory", e))?;
     let dir = args
@@ -93,14 +105,15 @@ pub async fn run(args: Args) -> Result<ExitCode, Failure> {
         .build()?;
     let display = Display::detect();
     display.line(format!(
-        "sfscale demo: {} Contacts over {} Accounts, {} web sign-ups, against an emulated production org at {}\n  (daily allocation {} calls, sessions expire after {} s, parent locks held during Bulk processing, a {} s brownout)",
+        "sfscale demo: {} Contacts over {} Accounts, {} web sign-ups, against an emulated production org at {}\n  (daily allocation {} calls, sessions expire after {} s, parent locks held during Bulk processing, a {} s brownout at {:.0} % 503s)",
         thousands(plan.contacts),
         thousands(plan.accounts),
         thousands(plan.events),
         emulator.url(),
         thousands(profile::DAILY_API_REQUESTS),
         args.session_secs,
-        BROWNOUT_FOR.as_secs()
+        BROWNOUT_FOR.as_secs(),
+        args.brownout_share * 100.0
     ));
     let bulk = client.bulk().work_dir(dir.join("bulk"));
     let mut times = Timings::default();
@@ -120,7 +133,7 @@ pub async fn run(args: Args) -> Result<ExitCode, Failure> {
         .set(profile::brownout(
             BROWNOUT_AFTER,
             BROWNOUT_FOR,
-            BROWNOUT_SHARE,
+            args.brownout_share,
         ))
         .map_err(|e| Failure::usage(format!("brownout rules: {e}")))?;
     let (contacts, signups, streamed) = tokio::join!(
@@ -165,9 +178,10 @@ pub async fn run(args: Args) -> Result<ExitCode, Failure> {
     );
     emulator.shutdown().await;
     let passed = outcome.checks.iter().all(verify::ObjectCheck::passed);
-    let settled =
-        outcome.accounts.rows_failed + outcome.contacts.rows_failed + outcome.signups.dead_letters
-            == 0;
+    let settled = outcome.accounts.result.rows_failed
+        + outcome.contacts.result.rows_failed
+        + outcome.signups.dead_letters
+        == 0;
     Ok(if passed && settled {
         println!("\nPASS: every record is in the org exactly once.");
         ExitCode::SUCCESS

@@ -1,5 +1,5 @@
 //! The online side of the demo, running while the nightly load runs: web sign-ups arriving
-//! one at a time (each handler reads cached reference data, then hands its write to the
+//! one at a time at a steady pace (each handler reads cached reference data, then hands its write to the
 //! core's durable queue, which coalesces them into few calls), and a report that streams
 //! every Account page by page.
 //!
@@ -85,8 +85,14 @@ pub async fn signups(
             bar.set(delivered.load(Ordering::Relaxed) + dead.load(Ordering::Relaxed));
         });
     }
+    let start = tokio::time::Instant::now();
+    let gap = Duration::from_secs_f64(1.0 / plan.events_per_sec.max(1) as f64);
+    let queue_ref = &queue;
     futures::stream::iter(0..plan.events)
-        .map(|i| handle(client, &queue, i))
+        .map(|i| async move {
+            tokio::time::sleep_until(start + gap.mul_f64(i as f64)).await;
+            handle(client, queue_ref, i).await
+        })
         .buffer_unordered(HANDLERS)
         .try_collect::<()>()
         .await?;

@@ -9,14 +9,13 @@
 //! `writes (Accounts + Contacts + sign-ups) + Σ ⌈rows read / 2,000⌉ per query + 2 × sign-ups`.
 
 use serde_json::Value;
-use sfscale::bulk::BulkResult;
 use sfscale::{Client, OrgLimits};
 
-use super::data::Plan;
+use super::data::{Loaded, Plan};
 use super::online::Signups;
 use super::verify::ObjectCheck;
 use super::Timings;
-use crate::report::{percent, seconds, thousands, Report};
+use crate::report::{percent, plural, seconds, thousands, Report};
 
 /// REST query page size a naive client reads with (Salesforce's default batch).
 const NAIVE_PAGE: u64 = 2_000;
@@ -24,8 +23,8 @@ const NAIVE_PAGE: u64 = 2_000;
 /// Everything the demo did.
 pub struct Outcome {
     pub plan: Plan,
-    pub accounts: BulkResult,
-    pub contacts: BulkResult,
+    pub accounts: Loaded,
+    pub contacts: Loaded,
     pub signups: Signups,
     pub streamed: u64,
     pub checks: [ObjectCheck; 2],
@@ -61,20 +60,21 @@ pub fn report(o: &Outcome, client: &Client, stats: &Value) -> Report {
         .line(
             "Accounts (Bulk upsert)",
             format!(
-                "{} upserted, {} failed, {} jobs",
-                thousands(o.accounts.rows_succeeded),
-                thousands(o.accounts.rows_failed),
-                o.accounts.jobs_used
+                "{} upserted, {} failed, {}",
+                thousands(o.accounts.result.rows_succeeded),
+                thousands(o.accounts.result.rows_failed),
+                plural(o.accounts.result.jobs_used, "job")
             ),
         )
         .line(
             "Contacts (Bulk upsert)",
             format!(
-                "{} upserted, {} failed, {} jobs, grouped {}",
-                thousands(o.contacts.rows_succeeded),
-                thousands(o.contacts.rows_failed),
-                o.contacts.jobs_used,
+                "{} upserted, {} failed, {}, grouped {}",
+                thousands(o.contacts.result.rows_succeeded),
+                thousands(o.contacts.result.rows_failed),
+                plural(o.contacts.result.jobs_used, "job"),
                 o.contacts
+                    .result
                     .group_by
                     .as_deref()
                     .map_or("by nothing".into(), |g| format!("by {g}"))
@@ -83,10 +83,10 @@ pub fn report(o: &Outcome, client: &Client, stats: &Value) -> Report {
         .line(
             "sign-ups (queue)",
             format!(
-                "{} delivered in {} calls, {} dead letters",
+                "{} delivered in {}, {}",
                 thousands(queued.delivered),
-                thousands(queued.calls),
-                thousands(o.signups.dead_letters)
+                plural(queued.calls, "call"),
+                plural(o.signups.dead_letters, "dead letter")
             ),
         )
         .line("Accounts streamed (REST)", thousands(o.streamed))
@@ -111,9 +111,10 @@ pub fn report(o: &Outcome, client: &Client, stats: &Value) -> Report {
         .section("resilience")
         .line("retries (core)", format!("{} {:?}", metrics.retries.values().sum::<u64>(), metrics.retries))
         .line("retry budget denials", thousands(metrics.budget_denials))
+        .line("Bulk runs resumed from their journal", (o.accounts.resumes + o.contacts.resumes).to_string())
         .line("brownout 503s injected", thousands(stat(stats, &["faults_injected", "503"])))
         .line("lock errors met (UNABLE_TO_LOCK_ROW)", thousands(stat(stats, &["errors_by_code", "UNABLE_TO_LOCK_ROW"])))
-        .line("  resolved by", format!("{} lock retries in calls, {} Bulk rows re-run in {} smaller rounds; failed rows left: {}", metrics.retries.get("lock").copied().unwrap_or(0), thousands(o.accounts.lock_retried_rows + o.contacts.lock_retried_rows), o.accounts.lock_retry_rounds + o.contacts.lock_retry_rounds, o.accounts.rows_failed + o.contacts.rows_failed + o.signups.dead_letters))
+        .line("  resolved by", format!("{} call retries, {} queue writes sent again (locks or brownout), {} Bulk rows re-run in {} smaller rounds; failed rows left: {}", metrics.retries.get("lock").copied().unwrap_or(0), thousands(queued.writes_sent.saturating_sub(queued.delivered + o.signups.dead_letters)), thousands(o.accounts.result.lock_retried_rows + o.contacts.result.lock_retried_rows), o.accounts.result.lock_retry_rounds + o.contacts.result.lock_retry_rounds, o.accounts.result.rows_failed + o.contacts.result.rows_failed + o.signups.dead_letters))
         .line("sessions expired (401 INVALID_SESSION_ID)", thousands(stat(stats, &["errors_by_code", "INVALID_SESSION_ID"])))
         .line("token grants", format!("{} (emulator), {} (client)", stat(stats, &["token_grants", "total"]), metrics.token_refreshes))
         .line("cache", cache.join(", "))
