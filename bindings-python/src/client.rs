@@ -52,6 +52,22 @@ impl Handle {
         Ok(py.detach(move || client.metrics_prometheus()))
     }
 
+    /// `<sfscale.Client https://... grant=client_credentials api=62.0>` (no secrets), or closed.
+    fn repr(&self, class: &str) -> String {
+        match self.0.read().as_ref() {
+            Some(client) => {
+                let config = client.config();
+                let url = config.instance_url.as_ref().unwrap_or(&config.login_url);
+                format!(
+                    "<sfscale.{class} {url} grant={} api={}>",
+                    config.grant.kind(),
+                    config.api_version
+                )
+            }
+            None => format!("<sfscale.{class} closed>"),
+        }
+    }
+
     fn on_event(&self, py: Python<'_>, callback: Py<PyAny>) -> PyResult<()> {
         let dispatcher = Dispatcher::calling(callback, |py, e: sfscale::Event| serialized(py, &e))?;
         self.get(py)?
@@ -314,6 +330,10 @@ impl Client {
 
     fn close(&self) {
         self.handle.close();
+    }
+
+    fn __repr__(&self) -> String {
+        self.handle.repr("Client")
     }
 
     fn __enter__(slf: Py<Self>) -> Py<Self> {
@@ -583,6 +603,10 @@ impl AsyncClient {
     #[getter]
     fn token_grants(&self, py: Python<'_>) -> PyResult<u64> {
         Ok(self.handle.get(py)?.token_grants())
+    }
+
+    fn __repr__(&self) -> String {
+        self.handle.repr("AsyncClient")
     }
 
     /// Closes the client (an awaitable, for symmetry with `async with`).

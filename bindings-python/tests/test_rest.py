@@ -156,6 +156,9 @@ def test_core_logs_reach_python_logging(fresh: Emulator, caplog: pytest.LogCaptu
 def test_closed_client_refuses_calls(fresh: Emulator) -> None:
     with sfscale.Client(**fresh.options()) as client:
         client.limits()
+        assert repr(client) == f"<sfscale.Client {fresh.url}/ grant=client_credentials api=62.0>"
+        assert "secret" not in repr(client)
+    assert repr(client) == "<sfscale.Client closed>"
     with pytest.raises(sfscale.InvalidInputError, match="closed"):
         client.limits()
 
