@@ -193,18 +193,35 @@ class Client:
     @classmethod
     def from_env(cls, **options: Any) -> Self:
         """Reads the ``SFSCALE_*`` variables; keywords override them."""
-    def with_priority(self, priority: _Priority) -> Client: ...
-    def long_running(self) -> Client: ...
-    def query(self, soql: str, *, include_deleted: bool = False) -> QueryIterator: ...
-    def query_cached(self, soql: str, ttl: float) -> list[_Record]: ...
-    def create(self, object: str, record: Mapping[str, Any]) -> str: ...
-    def get(self, object: str, id: str, fields: Sequence[str] | None = None) -> _Record: ...
-    def update(self, object: str, id: str, fields: Mapping[str, Any]) -> None: ...
-    def delete(self, object: str, id: str) -> None: ...
-    def upsert(self, object: str, external_id_field: str, value: Any, record: Mapping[str, Any]) -> dict[str, Any]: ...
+    def with_priority(self, priority: _Priority) -> Client:
+        """A handle sharing this client whose calls run at ``priority``: ``"critical"`` goes on
+        past the limits reserve, ``"background"`` stops there (``LimitError``)."""
+    def long_running(self) -> Client:
+        """A handle whose calls take the scheduler's long-running lane (calls past 20 s)."""
+    def query(self, soql: str, *, include_deleted: bool = False) -> QueryIterator:
+        """The records of a SOQL query as dicts, fetched page by page as the loop asks for
+        them (``queryAll`` with ``include_deleted``). Dates stay Salesforce's strings."""
+    def query_cached(self, soql: str, ttl: float) -> list[_Record]:
+        """All records of a small reference query, kept ``ttl`` seconds; concurrent callers
+        share one load."""
+    def create(self, object: str, record: Mapping[str, Any]) -> str:
+        """Creates a record; returns its id. Never retried once it may have reached Salesforce."""
+    def get(self, object: str, id: str, fields: Sequence[str] | None = None) -> _Record:
+        """Reads a record (every field unless ``fields``); ``NotFoundError`` if absent."""
+    def update(self, object: str, id: str, fields: Mapping[str, Any]) -> None:
+        """Updates the given fields (``None`` clears a field)."""
+    def delete(self, object: str, id: str) -> None:
+        """Deletes a record."""
+    def upsert(self, object: str, external_id_field: str, value: Any, record: Mapping[str, Any]) -> dict[str, Any]:
+        """Inserts or updates the record whose ``external_id_field`` is ``value``; returns
+        ``{"id", "created"}``. Several matches raise ``InvalidInputError`` (``MULTIPLE_CHOICES``)."""
     def create_many(
         self, object: str, records: Iterable[Mapping[str, Any]], *, all_or_none: bool = False
-    ) -> list[dict[str, Any]]: ...
+    ) -> list[dict[str, Any]]:
+        """sObject Collections, 200 records per call: one result per input record, in order,
+        ``{"index", "id", "success", "created", "errors", "error"}`` where ``error`` is the
+        ``SfscaleError`` (with ``.row``) of a failed record. ``update_many``, ``upsert_many`` and
+        ``delete_many`` answer the same way."""
     def update_many(
         self, object: str, records: Iterable[Mapping[str, Any]], *, all_or_none: bool = False
     ) -> list[dict[str, Any]]: ...
@@ -215,8 +232,10 @@ class Client:
     def composite(
         self, subrequests: Iterable[Mapping[str, Any]], *, all_or_none: bool = False
     ) -> list[dict[str, Any]]: ...
-    def describe(self, object: str | None = None) -> dict[str, Any]: ...
-    def limits(self) -> dict[str, dict[str, int]]: ...
+    def describe(self, object: str | None = None) -> dict[str, Any]:
+        """An object's describe, or the global describe without ``object``; cached."""
+    def limits(self) -> dict[str, dict[str, int]]:
+        """The org's allocations: ``{"DailyApiRequests": {"max": ..., "remaining": ...}, ...}``."""
     @property
     def bulk(self) -> Bulk: ...
     def write(
@@ -234,12 +253,20 @@ class Client:
         ``bulk_threshold`` (``None``: never bulk), ``bulk_max_rows``, ``bulk_dir``,
         ``max_pending``, ``when_full`` (``"wait"``/``"fail"``), ``workers``,
         ``retry_backoff`` (base, cap s), ``priority``."""
-    def metrics(self) -> dict[str, Any]: ...
-    def prometheus(self) -> str: ...
-    def on_event(self, callback: Callable[[dict[str, Any]], Any]) -> None: ...
+    def metrics(self) -> dict[str, Any]:
+        """A snapshot of the client's counters: requests by route and status, latency,
+        retries, budget denials, token refreshes, cache, limits usage, gauges."""
+    def prometheus(self) -> str:
+        """The metrics in Prometheus text exposition format."""
+    def on_event(self, callback: Callable[[dict[str, Any]], Any]) -> None:
+        """Calls ``callback(event)`` for each event (``kind``: ``limit_threshold``,
+        ``reserve_reached``, ``throttled``, ``retry_budget_exhausted``, ``token_refreshed``,
+        ``lock_contention``, ``backpressure``), from a thread of its own."""
     @property
-    def token_grants(self) -> int: ...
-    def close(self) -> None: ...
+    def token_grants(self) -> int:
+        """OAuth grants performed so far."""
+    def close(self) -> None:
+        """Releases the client; later calls raise ``InvalidInputError``."""
     def __enter__(self) -> Self: ...
     def __exit__(self, *_exc: object) -> Literal[False]: ...
 
