@@ -193,7 +193,8 @@ pub struct Pipeline {
     retry: RetryPolicy,
     guard: LimitsGuard,
     scheduler: Scheduler,
-    limits_refresh: tokio::sync::Mutex<()>,
+    /// One `/limits` fetch at a time; holds when the last one failed.
+    limits_refresh: tokio::sync::Mutex<Option<Instant>>,
     usage_feed: UsageFeed,
     metadata: ResponseCache<serde_json::Value>,
     reference: ResponseCache<Vec<Record>>,
@@ -203,6 +204,10 @@ pub struct Pipeline {
 
 /// Timeout of a long-running call: Salesforce's own limit for a REST call.
 pub const LONG_RUNNING_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10 * 60);
+
+/// After a failed `/limits` fetch, how long calls proceed on the figure they have before
+/// the next fetch is tried.
+pub const LIMITS_RETRY_PAUSE: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// The metrics route of the `/limits` fetch; it skips the staleness check it serves.
 pub const LIMITS_ROUTE: &str = "limits";
@@ -253,7 +258,7 @@ impl Pipeline {
             retry,
             guard,
             scheduler,
-            limits_refresh: tokio::sync::Mutex::new(()),
+            limits_refresh: tokio::sync::Mutex::new(None),
             usage_feed: UsageFeed::default(),
             metrics,
             events,
@@ -380,14 +385,16 @@ impl Pipeline {
     }
 
     /// Fetches `/limits` when the guard's figure is missing or old; one fetch at a time.
-    /// A failed fetch is logged and the call proceeds on the figure it has: the headers
-    /// of the calls themselves keep the guard current.
+    /// A failed fetch is logged and the call proceeds on the figure it has (the headers of
+    /// the calls themselves keep the guard current); the next attempt waits
+    /// [`LIMITS_RETRY_PAUSE`], so a brownout does not add a `/limits` call to every call.
     async fn refresh_limits_if_stale(&self) {
         if !self.guard.is_stale(tokio::time::Instant::now()) {
             return;
         }
-        let _one_fetch = self.limits_refresh.lock().await;
-        if !self.guard.is_stale(tokio::time::Instant::now()) {
+        let mut last_failure = self.limits_refresh.lock().await;
+        let paused = last_failure.is_some_and(|at| at.elapsed() < LIMITS_RETRY_PAUSE);
+        if paused || !self.guard.is_stale(tokio::time::Instant::now()) {
             return;
         }
         let request = Request::new(
@@ -399,10 +406,15 @@ impl Pipeline {
         .class(Priority::Critical, CostClass::Normal);
         let fetched = Box::pin(self.execute(&request)).await;
         match fetched.and_then(|response| self.guard.observe_limits_body(&response.body)) {
-            Ok(()) => self
-                .usage_feed
-                .resync(self.guard.usage(Allocation::ApiRequests)),
-            Err(error) => tracing::warn!(%error, "could not refresh the org's limits"),
+            Ok(()) => {
+                *last_failure = None;
+                self.usage_feed
+                    .resync(self.guard.usage(Allocation::ApiRequests));
+            }
+            Err(error) => {
+                *last_failure = Some(Instant::now());
+                tracing::warn!(%error, "could not refresh the org's limits");
+            }
         }
     }
 

@@ -445,3 +445,32 @@ fn every_call_has_a_span_with_its_fields_and_never_a_token() {
         "no token in traces:\n{out}"
     );
 }
+
+#[tokio::test]
+async fn a_failing_limits_fetch_is_not_repeated_before_every_call() {
+    let emu = Emu::start().await;
+    let client = emu.builder().retry_max_attempts(1).build().unwrap();
+    let rules = json!({"seed": 2, "rules": [
+        {"route": "limits", "share": 1.0, "effect": "503"},
+        {"route": "sobjects", "share": 1.0, "effect": "503"}
+    ]});
+    emu.set_faults(rules).await;
+    for i in 0..5 {
+        let error = client
+            .create("Account", &json!({"Name": format!("p{i}")}))
+            .await
+            .unwrap_err();
+        assert_eq!(error.code(), "SERVER_UNAVAILABLE");
+    }
+    let stats = emu.stats().await;
+    assert_eq!(
+        count(&stats, &["requests_by_route", "limits"]),
+        1,
+        "{stats}"
+    );
+    assert_eq!(
+        count(&stats, &["requests_by_route", "sobjects"]),
+        5,
+        "{stats}"
+    );
+}
