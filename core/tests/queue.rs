@@ -649,6 +649,41 @@ async fn deletes_remove_records_and_a_repeated_delete_counts_as_delivered() {
     );
 }
 
+/// T8, T9: a call Salesforce refuses as a whole (an external id field the object lacks) is
+/// split, and each write, refused alone, becomes a dead letter with that error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_refused_as_a_whole_is_split_and_each_write_dead_lettered_alone() {
+    let emu = Emu::start().await;
+    let client = emu.client();
+    let dir = tempfile::tempdir().unwrap();
+    let queue = client.queue(config(dir.path())).await.unwrap();
+    for i in 0..3 {
+        let r = record(json!({"Name": "x", "Nope__c": format!("n-{i}")}));
+        queue
+            .enqueue("Account", WriteOp::upsert("Nope__c"), r, None)
+            .await
+            .unwrap();
+    }
+    queue.flush().await.unwrap();
+    let letters = queue.dead_letters(sfscale::Ticket(0), 10).await.unwrap();
+    let stats = emu.stats().await;
+    println!(
+        "refused: {:?}, routes {}",
+        letters.first().map(|l| &l.error),
+        stats["requests_by_route"]
+    );
+    assert_eq!(letters.len(), 3);
+    assert!(letters
+        .iter()
+        .all(|l| l.error == letters[0].error && !l.error.code.is_empty()));
+    assert_eq!(
+        count(&stats, &["requests_by_route", "composite"]),
+        4,
+        "one batch, then each alone: {stats}"
+    );
+    queue.close().await.unwrap();
+}
+
 /// T2 guard: a second queue on a live journal is refused instead of double-sending.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_journal_open_in_one_queue_is_refused_to_another() {

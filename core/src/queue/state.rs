@@ -133,12 +133,7 @@ pub fn settle_bulk_row(
 
 /// T5, T8 or T9 for a call that failed as a whole (after the pipeline's own retries).
 pub fn settle_call(error: &Error, alone: bool) -> Settle {
-    let refused = error.status().is_some_and(|s| (400..500).contains(&s))
-        && matches!(
-            error.kind(),
-            ErrorKind::InvalidInput | ErrorKind::NotFound | ErrorKind::Salesforce
-        );
-    match (refused, alone) {
+    match (is_refusal(error), alone) {
         (false, _) => Settle::Retry(error.code().to_owned()),
         (true, false) => Settle::Solo,
         (true, true) => Settle::Dead(WriteError {
@@ -147,6 +142,17 @@ pub fn settle_call(error: &Error, alone: bool) -> Settle {
             fields: error.fields().to_vec(),
         }),
     }
+}
+
+/// Whether Salesforce refused the call itself as invalid (a 4xx about the request: its
+/// records, object or field), as opposed to an outage, a limit or a session problem, which
+/// say nothing about the writes.
+pub fn is_refusal(error: &Error) -> bool {
+    error.status().is_some_and(|s| (400..500).contains(&s))
+        && matches!(
+            error.kind(),
+            ErrorKind::InvalidInput | ErrorKind::NotFound | ErrorKind::Salesforce
+        )
 }
 
 #[cfg(test)]

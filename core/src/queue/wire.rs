@@ -24,7 +24,7 @@ use serde_json::{json, Value};
 use super::item::{Item, WriteOp};
 use super::journal::GroupKey;
 use super::outcome::WriteError;
-use super::state::{settle_bulk_row, settle_call, settle_record, Settle};
+use super::state::{is_refusal, settle_bulk_row, settle_call, settle_record, Settle};
 use crate::bulk::{Bulk, IngestInput, Operation, RowOutcome};
 use crate::client::Client;
 use crate::error::Error;
@@ -53,7 +53,8 @@ pub struct Sent {
     /// Whether Salesforce answered (false when the call was refused before it left, e.g. at
     /// the limits reserve, or never got a response).
     pub answered: bool,
-    /// Whether the call (or bulk run) failed as a whole rather than answering per record.
+    /// Whether the call (or bulk run) failed as a whole for a reason that is not about its
+    /// writes (an outage, a limit): the queue then pauses before its next call.
     pub failed: bool,
 }
 
@@ -67,7 +68,7 @@ pub async fn send_collections(client: &Client, group: &GroupKey, items: Vec<Item
             .and_then(|r| r.json::<Vec<SaveResult>>()),
         Err(error) => Err(error),
     };
-    let failed = outcome.is_err();
+    let failed = outcome.as_ref().is_err_and(|e| !is_refusal(e));
     let answered = outcome
         .as_ref()
         .map_or_else(|e| e.status().is_some(), |_| true);
@@ -194,7 +195,7 @@ pub async fn send_bulk(bulk: &Bulk, group: &GroupKey, items: Vec<Item>) -> Sent 
     let run = ingest.run(IngestInput::from_records(records)).await;
     let rows = std::mem::take(&mut *rows.lock());
     let answered = run.as_ref().map_or_else(|e| e.status().is_some(), |_| true);
-    let failed = run.is_err();
+    let failed = run.as_ref().is_err_and(|e| !is_refusal(e));
     let settled = items
         .into_iter()
         .zip(rows)
