@@ -17,6 +17,9 @@ use crate::scheduler::Priority;
 /// Records per sObject Collections call (Salesforce's maximum).
 pub const MAX_BATCH: usize = 200;
 
+/// Largest `max_pending` (the backpressure semaphore's bound, far above any sane backlog).
+pub const MAX_PENDING_LIMIT: u64 = 1 << 32;
+
 /// How hard a journal commit pushes to disk (SQLite `PRAGMA synchronous` in WAL mode).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SyncMode {
@@ -188,8 +191,14 @@ impl QueueConfig {
                 format!("{} is not between 1 and {MAX_BATCH}", self.batch_size),
             ));
         }
-        if self.max_pending == 0 {
-            return Err(Error::config("queue_max_pending", "must be at least 1"));
+        if self.max_pending == 0 || self.max_pending > MAX_PENDING_LIMIT {
+            return Err(Error::config(
+                "queue_max_pending",
+                format!(
+                    "{} is not between 1 and {MAX_PENDING_LIMIT}",
+                    self.max_pending
+                ),
+            ));
         }
         if self.workers == 0 {
             return Err(Error::config("queue_workers", "must be at least 1"));
@@ -228,6 +237,10 @@ mod tests {
             (QueueConfig::new("q").batch_size(201), "queue_batch_size"),
             (QueueConfig::new("q").batch_size(0), "queue_batch_size"),
             (QueueConfig::new("q").max_pending(0), "queue_max_pending"),
+            (
+                QueueConfig::new("q").max_pending(u64::MAX),
+                "queue_max_pending",
+            ),
             (QueueConfig::new("q").workers(0), "queue_workers"),
             (
                 QueueConfig::new("q").bulk_threshold(0),

@@ -632,6 +632,23 @@ mod tests {
     }
 
     #[test]
+    fn the_fsync_policy_is_the_configured_one() {
+        let dir = tempfile::tempdir().unwrap();
+        for (mode, pragma) in [(SyncMode::Full, 2), (SyncMode::Normal, 1)] {
+            let journal =
+                Journal::open(&dir.path().join(format!("{pragma}.sqlite")), mode).unwrap();
+            let conn = journal.conn.lock();
+            let sync: i64 = conn
+                .query_row("PRAGMA synchronous", [], |r| r.get(0))
+                .unwrap();
+            let wal: String = conn
+                .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!((sync, wal.as_str()), (pragma, "wal"));
+        }
+    }
+
+    #[test]
     fn a_second_opener_of_a_live_journal_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let _first = open(&dir);

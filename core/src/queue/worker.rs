@@ -50,7 +50,12 @@ const COMMIT_BURST: usize = 1_024;
 pub fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
+        .map_or(0, |d| millis(d))
+}
+
+/// A duration in whole milliseconds, saturating (a configured `Duration::MAX` means "never").
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// Live figures (also read by the metrics gauges).
@@ -161,7 +166,7 @@ impl Shared {
     }
 
     fn retry_at(&self, attempt: u32) -> u64 {
-        now_ms() + self.backoff.delay(attempt, &mut rand::rng()).as_millis() as u64
+        now_ms().saturating_add(millis(self.backoff.delay(attempt, &mut rand::rng())))
     }
 }
 
@@ -211,7 +216,7 @@ pub async fn dispatch_loop(shared: Arc<Shared>) {
                     message = error.message(),
                     "queue dispatch failed; trying again"
                 );
-                Some(now_ms() + shared.backoff.base().as_millis() as u64)
+                Some(now_ms().saturating_add(millis(shared.backoff.base())))
             }
         };
         let sleep = wake_at.map_or(Duration::from_secs(3600), |at| {
@@ -247,7 +252,7 @@ async fn pass(shared: &Arc<Shared>) -> Result<Pass, Error> {
         let Some(oldest) = group.oldest_ready_ms else {
             continue;
         };
-        let due_at = oldest + shared.config.linger.as_millis() as u64;
+        let due_at = oldest.saturating_add(millis(shared.config.linger));
         if !(flushing
             || bulk_sized(shared, &group)
             || group.ready >= shared.config.batch_size as u64
