@@ -132,6 +132,19 @@ async fn a_killed_run_resumes_without_losing_or_duplicating_rows() {
             break;
         }
     }
+    let client = emu.client();
+    let busy = client
+        .bulk()
+        .work_dir(dir.path())
+        .resume(RUN_ID)
+        .run()
+        .await
+        .expect_err("the child still drives the run");
+    assert_eq!(
+        busy.code(),
+        "BULK_RUN_BUSY",
+        "two processes never drive one run: {busy}"
+    );
     child.kill().expect("SIGKILL");
     child.wait().unwrap();
     let journal = Journal::open(&journal_path).unwrap();
@@ -146,7 +159,6 @@ async fn a_killed_run_resumes_without_losing_or_duplicating_rows() {
     );
     let uploads_before = count(&emu.stats().await, &["bulk_uploads"]);
 
-    let client = emu.client();
     let result = client
         .bulk()
         .work_dir(dir.path())

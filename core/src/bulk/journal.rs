@@ -31,6 +31,8 @@ CREATE TABLE IF NOT EXISTS runs (
   rejected INTEGER NOT NULL DEFAULT 0,
   api_calls INTEGER NOT NULL DEFAULT 0,
   jobs_used INTEGER NOT NULL DEFAULT 0,
+  owner TEXT,
+  lease_until INTEGER NOT NULL DEFAULT 0,
   created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
   updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
 );
@@ -367,6 +369,65 @@ impl Journal {
         self.exec(
             "UPDATE runs SET api_calls = api_calls + ?2 WHERE run_id = ?1",
             params![run_id, q(n)],
+        )
+    }
+
+    /// Makes `owner` the run's owner until `until_ms` (Unix milliseconds) if the run has no
+    /// owner, is already `owner`'s, or `stale(current_owner, current_until)` says the current
+    /// owner is gone. One immediate transaction, so two processes cannot both win.
+    pub fn claim(
+        &self,
+        run_id: &str,
+        owner: &str,
+        until_ms: i64,
+        stale: impl Fn(&str, i64) -> bool,
+    ) -> Result<bool, Error> {
+        let mut conn = self.conn.lock();
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(db_error)?;
+        let current: Option<(Option<String>, i64)> = tx
+            .query_row(
+                "SELECT owner, lease_until FROM runs WHERE run_id = ?1",
+                params![run_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(db_error)?;
+        let free = match &current {
+            None => return Ok(false),
+            Some((None, _)) => true,
+            Some((Some(holder), until)) => holder == owner || stale(holder, *until),
+        };
+        if free {
+            tx.execute(
+                "UPDATE runs SET owner = ?2, lease_until = ?3 WHERE run_id = ?1",
+                params![run_id, owner, until_ms],
+            )
+            .map_err(db_error)?;
+        }
+        tx.commit().map_err(db_error)?;
+        Ok(free)
+    }
+
+    /// Extends `owner`'s lease; `false` if the run is no longer `owner`'s.
+    pub fn renew(&self, run_id: &str, owner: &str, until_ms: i64) -> Result<bool, Error> {
+        let changed = self
+            .conn
+            .lock()
+            .execute(
+                "UPDATE runs SET lease_until = ?3 WHERE run_id = ?1 AND owner = ?2",
+                params![run_id, owner, until_ms],
+            )
+            .map_err(db_error)?;
+        Ok(changed == 1)
+    }
+
+    /// Gives the run up.
+    pub fn release(&self, run_id: &str, owner: &str) -> Result<(), Error> {
+        self.exec(
+            "UPDATE runs SET owner = NULL, lease_until = 0 WHERE run_id = ?1 AND owner = ?2",
+            params![run_id, owner],
         )
     }
 

@@ -21,6 +21,7 @@
 //! - [`plan`]: rows → chunk files; lock-aware grouping.
 //! - [`infer`]: the parent column inferred from describe when none is given.
 //! - [`journal`]: the SQLite record of a run that `resume` continues from.
+//! - [`lease`]: one process at a time per run.
 //! - [`ingest`]: one chunk's job lifecycle (the state table) and polling.
 //! - [`results`]: result CSVs mapped back to input rows; outcome files.
 //! - [`progress`]: counters for progress bars.
@@ -34,6 +35,7 @@ pub mod encode;
 pub mod infer;
 pub mod ingest;
 pub mod journal;
+pub mod lease;
 pub mod options;
 pub mod plan;
 pub mod progress;

@@ -26,6 +26,7 @@ use crate::bulk::encode::{flatten, Record, Shapes};
 use crate::bulk::infer::infer_group_by;
 use crate::bulk::ingest::RunContext;
 use crate::bulk::journal::{ChunkRecord, ChunkState, Journal, RunState};
+use crate::bulk::lease::Lease;
 use crate::bulk::options::{GroupBy, IngestSettings, Operation};
 use crate::bulk::plan::{io_error, Caps, PlanConfig, Planner, RunDir, BULK_IO};
 use crate::bulk::progress::ProgressTracker;
@@ -337,24 +338,34 @@ pub(crate) async fn start(builder: IngestBuilder, input: IngestInput) -> Result<
         &run_id,
         &serde_json::to_string(&spec).map_err(|e| Error::invalid_input(e.to_string()))?,
     )?;
+    let lease = Lease::acquire(&journal, &run_id)?;
     let progress = ProgressTracker::new(hooks.progress.clone());
-    let planner = Planner::new(
-        dir.clone(),
-        plan_config(&spec.settings, spec.group_by.clone()),
-        shapes,
-        0,
-    )?;
-    let (shapes, _, _) = plan_input(
-        planner,
-        &mut source,
-        first,
-        &dir,
-        &progress,
-        &hooks,
-        &journal,
-        &run_id,
-    )
-    .await?;
+    let config = plan_config(&spec.settings, spec.group_by.clone());
+    let planned = async {
+        let planner = Planner::new(dir.clone(), config, shapes, 0)?;
+        plan_input(
+            planner,
+            &mut source,
+            first,
+            &dir,
+            &progress,
+            &hooks,
+            &journal,
+            &run_id,
+        )
+        .await
+    };
+    let planned = tokio::select! {
+        planned = planned => planned,
+        lost = lease.keep() => Err(lost),
+    };
+    let shapes = match planned {
+        Ok((shapes, _, _)) => shapes,
+        Err(e) => {
+            let _ = lease.release();
+            return Err(e);
+        }
+    };
     let ctx = context(
         &bulk.client,
         journal,
@@ -365,7 +376,7 @@ pub(crate) async fn start(builder: IngestBuilder, input: IngestInput) -> Result<
         progress,
         &hooks,
     );
-    execute(ctx, &spec, hooks.deadline).await
+    execute(ctx, &spec, hooks.deadline, lease).await
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -470,19 +481,29 @@ pub(crate) async fn resume(builder: ResumeBuilder) -> Result<BulkResult, Error> 
     if run.state == RunState::Done {
         return build_result(&ctx, &spec, true);
     }
-    execute(ctx, &spec, hooks.deadline).await
+    let lease = Lease::acquire(&ctx.journal, &ctx.run_id)?;
+    execute(ctx, &spec, hooks.deadline, lease).await
 }
 
 async fn execute(
     ctx: RunContext,
     spec: &RunSpec,
     deadline: Option<std::time::Duration>,
+    lease: Lease,
 ) -> Result<BulkResult, Error> {
-    let finished = match deadline {
-        Some(d) => tokio::time::timeout(d, rounds(&ctx)).await.ok(),
-        None => Some(rounds(&ctx).await),
+    let work = async {
+        match deadline {
+            Some(d) => tokio::time::timeout(d, rounds(&ctx)).await.ok(),
+            None => Some(rounds(&ctx).await),
+        }
     };
+    let finished = tokio::select! {
+        finished = work => finished,
+        lost = lease.keep() => Some(Err(lost)),
+    };
+    let released = lease.release();
     ctx.save_calls()?;
+    released?;
     match finished {
         Some(Ok(())) => {
             finalize(&ctx)?;
