@@ -7,8 +7,9 @@
 //! An exception raised by the caller's iterable (or a value that cannot be converted) stops
 //! the run and is re-raised as is, instead of the core's error about the input.
 //!
-//! The progress callback is called from a thread of its own (see `observe::Dispatcher`), never
-//! from the engine's tasks, which must not wait for the GIL.
+//! The progress and row callbacks are called from threads of their own (see
+//! `observe::Dispatcher`), never from the engine's tasks, which must not wait for the GIL; a
+//! call returns only after its callbacks have seen every report.
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -20,7 +21,9 @@ use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyIterator, PyTuple};
 use serde_json::Map;
-use sfscale::bulk::{Bulk as CoreBulk, IngestBuilder, IngestInput, Operation, Progress};
+use sfscale::bulk::{
+    Bulk as CoreBulk, IngestBuilder, IngestInput, Operation, Progress, QueryBuilder, RowOutcome,
+};
 use sfscale::rest::Record;
 use sfscale::Error;
 
@@ -50,6 +53,7 @@ struct IngestOptions {
     poll_interval: Option<(f64, f64)>,
     deadline: Option<f64>,
     progress: Option<Py<PyAny>>,
+    on_row: Option<Py<PyAny>>,
 }
 
 fn options(kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<IngestOptions> {
@@ -69,6 +73,7 @@ fn options(kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<IngestOptions> {
             "poll_interval" => o.poll_interval = Some(value.extract()?),
             "deadline" => o.deadline = Some(value.extract()?),
             "progress" => o.progress = Some(value.unbind()),
+            "on_row" => o.on_row = Some(value.unbind()),
             other => {
                 return Err(PyTypeError::new_err(format!(
                     "ingest() got an unexpected keyword argument '{other}'"
@@ -79,20 +84,52 @@ fn options(kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<IngestOptions> {
     Ok(o)
 }
 
-/// A progress callback's dispatcher.
-fn progress_dispatcher(callback: Py<PyAny>) -> PyResult<Dispatcher<Progress>> {
-    Dispatcher::calling(callback, |py, p: Progress| serialized(py, &p))
+/// The callbacks of one run (progress snapshots, row outcomes), each on a dispatcher thread.
+#[derive(Default)]
+struct Callbacks {
+    progress: Option<Dispatcher<Progress>>,
+    rows: Option<Dispatcher<RowOutcome>>,
 }
 
-/// The call, finishing only once every progress report it made has reached the callback.
-fn flushed(call: Pending, progress: Option<Dispatcher<Progress>>) -> Pending {
-    Box::pin(async move {
-        let out = call.await;
-        if let Some(progress) = progress {
-            let _ = progress.flush().await;
+impl Callbacks {
+    fn new(progress: Option<Py<PyAny>>, on_row: Option<Py<PyAny>>) -> PyResult<Self> {
+        Ok(Callbacks {
+            progress: progress
+                .map(|cb| Dispatcher::calling(cb, |py, p: Progress| serialized(py, &p)))
+                .transpose()?,
+            rows: on_row
+                .map(|cb| Dispatcher::calling(cb, |py, r: RowOutcome| serialized(py, &r)))
+                .transpose()?,
+        })
+    }
+
+    /// The call, finishing only once every report it made has reached its callback.
+    fn flushed(self, call: Pending) -> Pending {
+        Box::pin(async move {
+            let out = call.await;
+            if let Some(progress) = self.progress {
+                let _ = progress.flush().await;
+            }
+            if let Some(rows) = self.rows {
+                let _ = rows.flush().await;
+            }
+            out
+        })
+    }
+}
+
+/// Registers the callbacks on an ingest or resume builder (two types with the same hooks).
+macro_rules! hooked {
+    ($builder:expr, $callbacks:expr) => {{
+        let mut builder = $builder;
+        if let Some(progress) = $callbacks.progress.clone() {
+            builder = builder.on_progress(move |p| progress.send(p));
         }
-        out
-    })
+        if let Some(rows) = $callbacks.rows.clone() {
+            builder = builder.on_row(move |r| rows.send(r.clone()));
+        }
+        builder
+    }};
 }
 
 /// Applies the options to the core builder.
@@ -100,7 +137,7 @@ fn configure(
     py: Python<'_>,
     mut b: IngestBuilder,
     o: IngestOptions,
-) -> PyResult<(IngestBuilder, Option<Dispatcher<Progress>>)> {
+) -> PyResult<(IngestBuilder, Callbacks)> {
     if let Some(field) = &o.external_id {
         b = b.external_id(field);
     }
@@ -135,11 +172,8 @@ fn configure(
     if let Some(d) = o.deadline {
         b = b.deadline(seconds("deadline", d)?);
     }
-    let progress = o.progress.map(progress_dispatcher).transpose()?;
-    if let Some(dispatcher) = progress.clone() {
-        b = b.on_progress(move |p| dispatcher.send(p));
-    }
-    Ok((b, progress))
+    let callbacks = Callbacks::new(o.progress, o.on_row)?;
+    Ok((hooked!(b, callbacks), callbacks))
 }
 
 /// The core input for what the caller passed, and the slot for an exception from it.
@@ -251,26 +285,24 @@ fn ingest_call(
     kwargs: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<(Pending, Failure)> {
     let op = Operation::parse(operation).map_err(|e| core_err(py, e))?;
-    let (builder, progress) = configure(py, bulk.ingest(object, op), options(kwargs)?)?;
+    let (builder, callbacks) = configure(py, bulk.ingest(object, op), options(kwargs)?)?;
     let (input, failure) = input(records)?;
-    Ok((flushed(pending(builder.run(input)), progress), failure))
+    Ok((callbacks.flushed(pending(builder.run(input))), failure))
 }
 
 fn resume_call(
     bulk: &CoreBulk,
     run_id: &str,
     progress: Option<Py<PyAny>>,
+    on_row: Option<Py<PyAny>>,
     deadline: Option<f64>,
 ) -> PyResult<Pending> {
-    let mut b = bulk.resume(run_id);
-    let progress = progress.map(progress_dispatcher).transpose()?;
-    if let Some(dispatcher) = progress.clone() {
-        b = b.on_progress(move |p| dispatcher.send(p));
-    }
+    let callbacks = Callbacks::new(progress, on_row)?;
+    let mut b = hooked!(bulk.resume(run_id), callbacks);
     if let Some(d) = deadline {
         b = b.deadline(seconds("deadline", d)?);
     }
-    Ok(flushed(pending(b.run()), progress))
+    Ok(callbacks.flushed(pending(b.run())))
 }
 
 /// `write` (auto): shared by `Bulk.write` and `Client.write`.
@@ -290,15 +322,34 @@ pub fn write_call(
     Ok(pending(b.run()))
 }
 
-fn query_to_csv(bulk: &CoreBulk, soql: &str, to: PathBuf, include_deleted: bool) -> Pending {
-    let q = bulk.query(soql);
-    let q = if include_deleted { q.query_all() } else { q };
-    pending(async move { q.to_csv(to).await })
+/// A Bulk API 2.0 query with the caller's options.
+fn query_builder(
+    bulk: &CoreBulk,
+    soql: &str,
+    include_deleted: bool,
+    page_size: Option<u64>,
+) -> QueryBuilder {
+    let mut q = bulk.query(soql);
+    if include_deleted {
+        q = q.query_all();
+    }
+    match page_size {
+        Some(rows) => q.page_size(rows),
+        None => q,
+    }
 }
 
-fn query_stream(bulk: &CoreBulk, soql: &str, include_deleted: bool) -> crate::ops::Records {
-    let q = bulk.query(soql);
-    if include_deleted { q.query_all() } else { q }.stream()
+/// The query's records (stream) or, with a path, its CSV file and a summary.
+enum QueryTarget {
+    Records(crate::ops::Records),
+    File(Pending),
+}
+
+fn query_target(q: QueryBuilder, to: Option<PathBuf>) -> QueryTarget {
+    match to {
+        Some(path) => QueryTarget::File(pending(async move { q.to_csv(path).await })),
+        None => QueryTarget::Records(q.stream()),
+    }
 }
 
 /// Bulk API 2.0 for the sync client (`client.bulk`).
@@ -335,15 +386,19 @@ impl Bulk {
         run_sync(py, call).map_err(|e| failure.lock().take().unwrap_or(e))
     }
 
-    #[pyo3(signature = (run_id, *, progress = None, deadline = None))]
+    #[pyo3(signature = (run_id, *, progress = None, on_row = None, deadline = None))]
     fn resume(
         &self,
         py: Python<'_>,
         run_id: &str,
         progress: Option<Py<PyAny>>,
+        on_row: Option<Py<PyAny>>,
         deadline: Option<f64>,
     ) -> PyResult<Py<PyAny>> {
-        run_sync(py, resume_call(&self.inner, run_id, progress, deadline)?)
+        run_sync(
+            py,
+            resume_call(&self.inner, run_id, progress, on_row, deadline)?,
+        )
     }
 
     #[pyo3(signature = (object, operation, records, *, external_id = None))]
@@ -361,21 +416,23 @@ impl Bulk {
         )
     }
 
-    #[pyo3(signature = (soql, *, to = None, include_deleted = false))]
+    #[pyo3(signature = (soql, *, to = None, include_deleted = false, page_size = None))]
     fn query(
         &self,
         py: Python<'_>,
         soql: &str,
         to: Option<PathBuf>,
         include_deleted: bool,
+        page_size: Option<u64>,
     ) -> PyResult<Py<PyAny>> {
-        match to {
-            Some(path) => run_sync(py, query_to_csv(&self.inner, soql, path, include_deleted)),
-            None => Ok(Py::new(
-                py,
-                QueryIterator::new(query_stream(&self.inner, soql, include_deleted)),
-            )?
-            .into_any()),
+        match query_target(
+            query_builder(&self.inner, soql, include_deleted, page_size),
+            to,
+        ) {
+            QueryTarget::File(call) => run_sync(py, call),
+            QueryTarget::Records(records) => {
+                Ok(Py::new(py, QueryIterator::new(records))?.into_any())
+            }
         }
     }
 }
@@ -421,15 +478,19 @@ impl AsyncBulk {
         run_async(py, call)
     }
 
-    #[pyo3(signature = (run_id, *, progress = None, deadline = None))]
+    #[pyo3(signature = (run_id, *, progress = None, on_row = None, deadline = None))]
     fn resume<'py>(
         &self,
         py: Python<'py>,
         run_id: &str,
         progress: Option<Py<PyAny>>,
+        on_row: Option<Py<PyAny>>,
         deadline: Option<f64>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        run_async(py, resume_call(&self.inner, run_id, progress, deadline)?)
+        run_async(
+            py,
+            resume_call(&self.inner, run_id, progress, on_row, deadline)?,
+        )
     }
 
     #[pyo3(signature = (object, operation, records, *, external_id = None))]
@@ -448,21 +509,23 @@ impl AsyncBulk {
     }
 
     /// `to=path`: an awaitable of the written file's summary; without: an async iterator.
-    #[pyo3(signature = (soql, *, to = None, include_deleted = false))]
+    #[pyo3(signature = (soql, *, to = None, include_deleted = false, page_size = None))]
     fn query<'py>(
         &self,
         py: Python<'py>,
         soql: &str,
         to: Option<PathBuf>,
         include_deleted: bool,
+        page_size: Option<u64>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        match to {
-            Some(path) => run_async(py, query_to_csv(&self.inner, soql, path, include_deleted)),
-            None => Ok(Bound::new(
-                py,
-                AsyncQueryIterator::new(query_stream(&self.inner, soql, include_deleted)),
-            )?
-            .into_any()),
+        match query_target(
+            query_builder(&self.inner, soql, include_deleted, page_size),
+            to,
+        ) {
+            QueryTarget::File(call) => run_async(py, call),
+            QueryTarget::Records(records) => {
+                Ok(Bound::new(py, AsyncQueryIterator::new(records))?.into_any())
+            }
         }
     }
 }

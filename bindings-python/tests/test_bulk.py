@@ -23,8 +23,15 @@ def test_ingest_from_a_generator_maps_failures_to_rows(bulk: sfscale.Bulk, fresh
             yield {"Name": f"g-{i}", "External_Id__c": f"g-{i}"} if i != 1234 else {"External_Id__c": "no-name"}
 
     progress: list[dict] = []
+    outcomes: list[dict] = []
     result = bulk.ingest(
-        "Account", "upsert", rows(), external_id="External_Id__c", progress=progress.append, **FAST_POLL
+        "Account",
+        "upsert",
+        rows(),
+        external_id="External_Id__c",
+        progress=progress.append,
+        on_row=outcomes.append,
+        **FAST_POLL,
     )
     assert result["complete"] is True
     assert (result["rows_read"], result["rows_succeeded"], result["rows_failed"]) == (3000, 2999, 1)
@@ -33,6 +40,8 @@ def test_ingest_from_a_generator_maps_failures_to_rows(bulk: sfscale.Bulk, fresh
     assert Path(result["error_file"]).exists()
     assert fresh.stats()["records"]["Account"] == 2999
     assert progress and progress[-1]["rows_read"] == 3000
+    assert len(outcomes) == 3000
+    assert [o["row"] for o in outcomes if o["error"]] == [1234]
 
 
 def test_ingest_from_a_csv_path_and_bytes(bulk: sfscale.Bulk, tmp_path: Path, fresh: Emulator) -> None:
@@ -85,8 +94,9 @@ def test_bulk_query_to_a_file_and_as_records(bulk: sfscale.Bulk, fresh: Emulator
     assert summary["rows"] == 120
     with out.open() as f:
         assert len(list(csv.DictReader(f))) == 120
-    names = sorted(r["Name"] for r in bulk.query("SELECT Name FROM Account"))
+    names = sorted(r["Name"] for r in bulk.query("SELECT Name FROM Account", page_size=50))
     assert names == sorted(f"q-{i}" for i in range(120))
+    assert fresh.stats()["requests_by_route"]["bulk"] >= 3, "three result pages of 50"
 
 
 def test_write_picks_the_method_by_volume(bulk: sfscale.Bulk) -> None:

@@ -72,12 +72,14 @@ class Bulk:
         iterable of dicts (read lazily). Keywords: ``external_id``, ``group_by`` (column, or
         ``False`` for none), ``run_id``, ``max_parallel_jobs``, ``max_rows_per_job``,
         ``max_upload_bytes``, ``lock_retry_rounds``, ``poll_interval`` (first, max seconds),
-        ``deadline`` (seconds), ``progress`` (callable taking a dict)."""
+        ``deadline`` (seconds), ``progress`` (called with a dict of counters as they move),
+        ``on_row`` (called with each row's outcome dict). Returns the run's result dict."""
     def resume(
         self,
         run_id: str,
         *,
         progress: Callable[[dict[str, Any]], Any] | None = None,
+        on_row: Callable[[dict[str, Any]], Any] | None = None,
         deadline: float | None = None,
     ) -> dict[str, Any]: ...
     def write(
@@ -89,10 +91,14 @@ class Bulk:
         external_id: str | None = None,
     ) -> dict[str, Any]: ...
     @overload
-    def query(self, soql: str, *, to: None = None, include_deleted: bool = False) -> QueryIterator:
+    def query(
+        self, soql: str, *, to: None = None, include_deleted: bool = False, page_size: int | None = None
+    ) -> QueryIterator:
         """Bulk API 2.0 query: the records, one result page in memory at a time."""
     @overload
-    def query(self, soql: str, *, to: str | os.PathLike[str], include_deleted: bool = False) -> dict[str, Any]:
+    def query(
+        self, soql: str, *, to: str | os.PathLike[str], include_deleted: bool = False, page_size: int | None = None
+    ) -> dict[str, Any]:
         """Bulk API 2.0 query written to a CSV file; returns ``job_id``, ``rows``, ``pages``, ``api_calls``."""
 
 @final
@@ -110,6 +116,7 @@ class AsyncBulk:
         run_id: str,
         *,
         progress: Callable[[dict[str, Any]], Any] | None = None,
+        on_row: Callable[[dict[str, Any]], Any] | None = None,
         deadline: float | None = None,
     ) -> Awaitable[dict[str, Any]]: ...
     def write(
@@ -121,10 +128,12 @@ class AsyncBulk:
         external_id: str | None = None,
     ) -> Awaitable[dict[str, Any]]: ...
     @overload
-    def query(self, soql: str, *, to: None = None, include_deleted: bool = False) -> AsyncQueryIterator: ...
+    def query(
+        self, soql: str, *, to: None = None, include_deleted: bool = False, page_size: int | None = None
+    ) -> AsyncQueryIterator: ...
     @overload
     def query(
-        self, soql: str, *, to: str | os.PathLike[str], include_deleted: bool = False
+        self, soql: str, *, to: str | os.PathLike[str], include_deleted: bool = False, page_size: int | None = None
     ) -> Awaitable[dict[str, Any]]: ...
 
 @final
