@@ -212,6 +212,11 @@ public final class SfscaleClient implements AutoCloseable {
         return new SfscaleBulk(client.bulk());
     }
 
+    /** Writes records by the method the core picks for their volume (see {@link SfscaleBulk#write}). */
+    public Map<String, Object> write(String object, String operation, List<? extends Map<String, ?>> records) {
+        return bulk().write(object, operation, records);
+    }
+
     /** Opens a durable write-behind queue journaled at {@code path}, with the core's defaults. */
     public SfscaleQueue queue(Path path) {
         return queue(path, new QueueOptions());

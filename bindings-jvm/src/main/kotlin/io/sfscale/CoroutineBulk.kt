@@ -1,9 +1,7 @@
 package io.sfscale
 
 import io.sfscale.ffi.NativeBulk
-import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.flow.Flow
-import kotlinx.coroutines.future.future
 import java.nio.file.Path
 import java.time.Duration
 import java.util.function.Consumer
@@ -18,13 +16,13 @@ import java.util.function.Consumer
  */
 class CoroutineBulk internal constructor(
     private val native: NativeBulk,
-    private val scope: CoroutineScope,
+    private val calls: Calls,
 ) {
     /** The work directory (journal and outcome files). */
     val workDir: Path get() = Path.of(native.workDir())
 
     /** The same bulk handle with another work directory. */
-    fun withWorkDir(dir: Path): CoroutineBulk = CoroutineBulk(native.withWorkDir(dir.toString()), scope)
+    fun withWorkDir(dir: Path): CoroutineBulk = CoroutineBulk(native.withWorkDir(dir.toString()), calls)
 
     /**
      * Ingests [rows], pulled lazily (a `Sequence`, a Java `Stream`'s iterator, a list...). If
@@ -89,7 +87,7 @@ class CoroutineBulk internal constructor(
     /** A Bulk query's records, page by page. */
     @JvmOverloads
     fun queryPages(soql: String, includeDeleted: Boolean = false): RecordPages =
-        RecordPages(native.query(soql, includeDeleted), scope)
+        RecordPages(native.query(soql, includeDeleted), calls)
 
     /** A Bulk query's records as a cold [Flow]. */
     fun query(soql: String, includeDeleted: Boolean = false): Flow<Map<String, Any?>> =
@@ -98,19 +96,19 @@ class CoroutineBulk internal constructor(
     // CompletableFuture forms, for Java.
 
     fun ingestAsync(sobject: String, operation: String, rows: Iterator<Map<String, *>>, options: IngestOptions) =
-        scope.future { ingest(sobject, operation, rows, options) }
+        calls.future { ingest(sobject, operation, rows, options) }
 
     fun ingestAsync(sobject: String, operation: String, csv: Path, options: IngestOptions) =
-        scope.future { ingest(sobject, operation, csv, options) }
+        calls.future { ingest(sobject, operation, csv, options) }
 
     fun resumeAsync(runId: String, deadline: Duration?, progress: Consumer<in Map<String, @JvmSuppressWildcards Any?>>?) =
-        scope.future { resume(runId, deadline, progress) }
+        calls.future { resume(runId, deadline, progress) }
 
     fun writeAsync(sobject: String, operation: String, records: List<Map<String, *>>, externalId: String?) =
-        scope.future { write(sobject, operation, records, externalId) }
+        calls.future { write(sobject, operation, records, externalId) }
 
     fun queryAsync(soql: String, to: Path, includeDeleted: Boolean) =
-        scope.future { query(soql, to, includeDeleted) }
+        calls.future { query(soql, to, includeDeleted) }
 }
 
 private fun IngestOptions.listener() = progress?.let(::mapListener)

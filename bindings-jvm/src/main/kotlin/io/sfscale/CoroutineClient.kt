@@ -7,7 +7,6 @@ import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.SupervisorJob
 import kotlinx.coroutines.cancel
 import kotlinx.coroutines.flow.Flow
-import kotlinx.coroutines.future.future
 import java.nio.file.Path
 import java.time.Duration
 import java.util.concurrent.CompletableFuture
@@ -34,7 +33,9 @@ class CoroutineClient internal constructor(nativeClient: NativeClient) : AutoClo
     private var client: NativeClient? = nativeClient
 
     /** The scope of the `...Async` calls; cancelled by [close]. */
-    internal val scope = CoroutineScope(SupervisorJob() + Dispatchers.Default)
+    private val scope = CoroutineScope(SupervisorJob() + Dispatchers.Default)
+
+    private val calls = Calls(scope) { client == null }
 
     private val native: NativeClient get() = client ?: throw closedError("client")
 
@@ -47,7 +48,7 @@ class CoroutineClient internal constructor(nativeClient: NativeClient) : AutoClo
     /** A SOQL query's records, page by page (`queryAll` with [includeDeleted]). */
     @JvmOverloads
     fun queryPages(soql: String, includeDeleted: Boolean = false): RecordPages =
-        RecordPages(native.query(soql, includeDeleted), scope)
+        RecordPages(native.query(soql, includeDeleted), calls)
 
     /** A SOQL query's records as a cold [Flow]. */
     @JvmOverloads
@@ -120,11 +121,11 @@ class CoroutineClient internal constructor(nativeClient: NativeClient) : AutoClo
         native { native.limits() }.associate { it.name to Limit(it.max, it.remaining) }
 
     /** Bulk API 2.0. */
-    fun bulk(): CoroutineBulk = CoroutineBulk(native.bulk(), scope)
+    fun bulk(): CoroutineBulk = CoroutineBulk(native.bulk(), calls)
 
     /** Opens a durable write-behind queue journaled at [path]. */
     suspend fun queue(path: Path, options: QueueOptions = QueueOptions()): CoroutineQueue =
-        CoroutineQueue(native { native.queue(path.toString(), options.native) }, scope)
+        CoroutineQueue(native { native.queue(path.toString(), options.native) }, calls)
 
     /** The metrics snapshot (requests, retries, limits, latency...), with the core's field names. */
     fun metrics(): Map<String, Any?> = SalesforceJson.decodeObject(native { native.metrics() })
@@ -148,39 +149,39 @@ class CoroutineClient internal constructor(nativeClient: NativeClient) : AutoClo
 
     // CompletableFuture forms, for Java: cancelling a future cancels the Rust work.
 
-    fun queryCachedAsync(soql: String, ttl: Duration) = scope.future { queryCached(soql, ttl) }
+    fun queryCachedAsync(soql: String, ttl: Duration) = calls.future { queryCached(soql, ttl) }
 
-    fun createAsync(sobject: String, record: Map<String, *>) = scope.future { create(sobject, record) }
+    fun createAsync(sobject: String, record: Map<String, *>) = calls.future { create(sobject, record) }
 
-    fun getAsync(sobject: String, id: String, fields: List<String>) = scope.future { get(sobject, id, fields) }
+    fun getAsync(sobject: String, id: String, fields: List<String>) = calls.future { get(sobject, id, fields) }
 
     fun updateAsync(sobject: String, id: String, record: Map<String, *>): CompletableFuture<Void?> =
-        scope.future { update(sobject, id, record); null }
+        calls.future { update(sobject, id, record); null }
 
-    fun deleteAsync(sobject: String, id: String): CompletableFuture<Void?> = scope.future { delete(sobject, id); null }
+    fun deleteAsync(sobject: String, id: String): CompletableFuture<Void?> = calls.future { delete(sobject, id); null }
 
     fun upsertAsync(sobject: String, externalIdField: String, value: String, record: Map<String, *>) =
-        scope.future { upsert(sobject, externalIdField, value, record) }
+        calls.future { upsert(sobject, externalIdField, value, record) }
 
     fun createManyAsync(sobject: String, records: List<Map<String, *>>, allOrNone: Boolean) =
-        scope.future { createMany(sobject, records, allOrNone) }
+        calls.future { createMany(sobject, records, allOrNone) }
 
     fun updateManyAsync(sobject: String, records: List<Map<String, *>>, allOrNone: Boolean) =
-        scope.future { updateMany(sobject, records, allOrNone) }
+        calls.future { updateMany(sobject, records, allOrNone) }
 
     fun upsertManyAsync(sobject: String, externalIdField: String, records: List<Map<String, *>>, allOrNone: Boolean) =
-        scope.future { upsertMany(sobject, externalIdField, records, allOrNone) }
+        calls.future { upsertMany(sobject, externalIdField, records, allOrNone) }
 
-    fun deleteManyAsync(ids: List<String>, allOrNone: Boolean) = scope.future { deleteMany(ids, allOrNone) }
+    fun deleteManyAsync(ids: List<String>, allOrNone: Boolean) = calls.future { deleteMany(ids, allOrNone) }
 
     fun compositeAsync(subrequests: List<Subrequest>, allOrNone: Boolean) =
-        scope.future { composite(subrequests, allOrNone) }
+        calls.future { composite(subrequests, allOrNone) }
 
-    fun describeAsync(sobject: String) = scope.future { describe(sobject) }
+    fun describeAsync(sobject: String) = calls.future { describe(sobject) }
 
-    fun describeGlobalAsync() = scope.future { describeGlobal() }
+    fun describeGlobalAsync() = calls.future { describeGlobal() }
 
-    fun limitsAsync() = scope.future { limits() }
+    fun limitsAsync() = calls.future { limits() }
 
-    fun queueAsync(path: Path, options: QueueOptions) = scope.future { queue(path, options) }
+    fun queueAsync(path: Path, options: QueueOptions) = calls.future { queue(path, options) }
 }

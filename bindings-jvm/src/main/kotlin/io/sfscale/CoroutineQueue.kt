@@ -1,8 +1,6 @@
 package io.sfscale
 
 import io.sfscale.ffi.NativeQueue
-import kotlinx.coroutines.CoroutineScope
-import kotlinx.coroutines.future.future
 import java.util.concurrent.CompletableFuture
 import java.util.function.Consumer
 
@@ -15,7 +13,7 @@ import java.util.function.Consumer
  */
 class CoroutineQueue internal constructor(
     private val native: NativeQueue,
-    private val scope: CoroutineScope,
+    private val calls: Calls,
 ) {
     /** Accepts one write; its ticket. [key] collapses writes to one record when configured. */
     suspend fun enqueue(
@@ -52,15 +50,15 @@ class CoroutineQueue internal constructor(
     // CompletableFuture forms, for Java.
 
     fun enqueueAsync(sobject: String, operation: String, record: Map<String, *>, externalId: String?, key: String?) =
-        scope.future { enqueue(sobject, operation, record, externalId, key) }
+        calls.future { enqueue(sobject, operation, record, externalId, key) }
 
-    fun flushAsync(): CompletableFuture<Void?> = scope.future { flush(); null }
+    fun flushAsync(): CompletableFuture<Void?> = calls.future { flush(); null }
 
-    fun closeAsync(): CompletableFuture<Void?> = scope.future { close(); null }
+    fun closeAsync(): CompletableFuture<Void?> = calls.future { close(); null }
 
-    fun deadLettersAsync(after: Long, limit: Long) = scope.future { deadLetters(after, limit) }
+    fun deadLettersAsync(after: Long, limit: Long) = calls.future { deadLetters(after, limit) }
 
-    fun replayAsync(ticket: Long, fixed: Map<String, *>?) = scope.future { replay(ticket, fixed) }
+    fun replayAsync(ticket: Long, fixed: Map<String, *>?) = calls.future { replay(ticket, fixed) }
 
-    fun discardAsync(ticket: Long) = scope.future { discard(ticket) }
+    fun discardAsync(ticket: Long) = calls.future { discard(ticket) }
 }

@@ -7,7 +7,10 @@ import io.sfscale.ffi.RowBatch
 import io.sfscale.ffi.RowSource
 import java.lang.System.Logger.Level
 import java.time.Duration
+import java.util.concurrent.CompletableFuture
 import java.util.function.Consumer
+import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.future.future
 
 /*
  * The seam between the generated layer (io.sfscale.ffi) and the public Kotlin/Java API:
@@ -30,6 +33,15 @@ internal inline fun <T> native(call: () -> T): T =
 /** The error the core reports for a closed client or queue. */
 internal fun closedError(what: String): SfscaleException =
     io.sfscale.ffi.makeError("InvalidInput", "INVALID_INPUT", "the $what is closed").toException()
+
+/**
+ * Where the `...Async` forms run: a scope the client owns. A client that is closed answers with
+ * a future failed with the core's "closed" error, rather than one cancelled by the closed scope.
+ */
+internal class Calls(private val scope: CoroutineScope, private val closed: () -> Boolean) {
+    fun <T> future(block: suspend CoroutineScope.() -> T): CompletableFuture<T> =
+        if (closed()) CompletableFuture.failedFuture(closedError("client")) else scope.future(block = block)
+}
 
 /** Milliseconds of a duration, for the native layer. */
 internal fun Duration.millis(): Long = toMillis()

@@ -1,10 +1,8 @@
 package io.sfscale
 
 import io.sfscale.ffi.NativeRecords
-import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.flow.Flow
 import kotlinx.coroutines.flow.flow
-import kotlinx.coroutines.future.future
 import kotlinx.coroutines.runBlocking
 import java.util.concurrent.CompletableFuture
 
@@ -16,14 +14,14 @@ import java.util.concurrent.CompletableFuture
  */
 class RecordPages internal constructor(
     private val native: NativeRecords,
-    private val scope: CoroutineScope,
+    private val calls: Calls,
 ) : AutoCloseable {
     /** The next records, or null at the end. */
     suspend fun nextPage(): List<Map<String, Any?>>? =
         native { native.nextPage() }?.let(SalesforceJson::decodeObjects)
 
     /** [nextPage] as a future; cancelling it cancels the fetch (and ends the query). */
-    fun nextPageAsync(): CompletableFuture<List<Map<String, Any?>>?> = scope.future { nextPage() }
+    fun nextPageAsync(): CompletableFuture<List<Map<String, Any?>>?> = calls.future { nextPage() }
 
     /** [nextPage], blocking the calling thread. */
     fun nextPageBlocking(): List<Map<String, Any?>>? = runBlocking { nextPage() }
