@@ -100,7 +100,7 @@ mod tests {
         let table = as_table(&sample());
         assert!(table.starts_with("LIMIT"), "{table}");
         assert!(
-            table.contains("DailyApiRequests  1,000  100,000     99,000  1.0 %"),
+            table.contains("DailyApiRequests  1,000  100,000     99,000   1.0 %"),
             "{table}"
         );
     }
