@@ -237,16 +237,16 @@ pub fn query(c: &sfscale::Client, soql: String, include_deleted: bool) -> Record
     }
 }
 
-/// The `Priority` named by `name`.
+/// The `Priority` whose core name is `name`.
 pub fn priority(name: &str) -> PyResult<sfscale::Priority> {
-    match name {
-        "critical" => Ok(sfscale::Priority::Critical),
-        "normal" => Ok(sfscale::Priority::Normal),
-        "background" => Ok(sfscale::Priority::Background),
-        other => Err(pyo3::exceptions::PyValueError::new_err(format!(
-            "unknown priority '{other}' (critical, normal, background)"
-        ))),
-    }
+    let all = sfscale::Priority::ALL;
+    all.into_iter().find(|p| p.name() == name).ok_or_else(|| {
+        let names: Vec<&str> = all.iter().map(|p| p.name()).collect();
+        pyo3::exceptions::PyValueError::new_err(format!(
+            "unknown priority '{name}' ({})",
+            names.join(", ")
+        ))
+    })
 }
 
 /// An error as the core reports a closed client's use.
