@@ -26,6 +26,7 @@
 
 use std::time::Duration;
 
+use crate::bulk::codes;
 use crate::bulk::encode::Shapes;
 use crate::bulk::journal::{ChunkCounts, ChunkRecord, ChunkState, Journal};
 use crate::bulk::options::{IngestSettings, Operation};
@@ -372,11 +373,11 @@ impl RunContext {
 fn job_error(info: &JobInfo) -> RowError {
     let (code, default) = match info.state.as_str() {
         "Aborted" => (
-            "BULK_JOB_ABORTED",
+            codes::BULK_JOB_ABORTED,
             "the job was aborted before this row was processed",
         ),
         _ => (
-            "BULK_JOB_FAILED",
+            codes::BULK_JOB_FAILED,
             "the job failed before this row was processed",
         ),
     };
@@ -392,7 +393,7 @@ fn job_error(info: &JobInfo) -> RowError {
 
 fn missing_error() -> RowError {
     RowError {
-        code: "RESULT_MISSING".into(),
+        code: codes::RESULT_MISSING.into(),
         message: "Salesforce returned no result for this row".into(),
         fields: Vec::new(),
     }

@@ -190,7 +190,7 @@ fn n(value: i64) -> u64 {
 fn db_error(e: rusqlite::Error) -> Error {
     Error::new(
         ErrorKind::InvalidInput,
-        "BULK_JOURNAL",
+        crate::bulk::codes::BULK_JOURNAL,
         format!("bulk journal: {e}"),
     )
 }

@@ -12,14 +12,12 @@
 
 use std::time::Duration;
 
+use crate::bulk::codes::BULK_RUN_BUSY;
 use crate::bulk::journal::Journal;
 use crate::error::{Error, ErrorKind};
 
 /// How long a claim lasts without renewal.
 const TTL: Duration = Duration::from_secs(60);
-
-/// Code of the error when another live process holds the run.
-pub const BULK_RUN_BUSY: &str = "BULK_RUN_BUSY";
 
 /// A held claim on a run; release it with [`Lease::release`].
 #[derive(Debug)]

@@ -16,6 +16,7 @@
 //! against `DailyBulkApiBatches` — scheduler, token, retry, observe).
 //!
 //! - [`api`]: [`Client::bulk`](crate::Client::bulk), builders, input and result types.
+//! - [`codes`]: the error codes the engine itself produces.
 //! - [`options`]: the operation, the grouping and the knobs of a run.
 //! - [`encode`]: records → CSV fields with Salesforce's value rules; shapes.
 //! - [`plan`]: rows → chunk files; lock-aware grouping.
@@ -31,6 +32,7 @@
 
 pub mod api;
 pub mod auto;
+pub mod codes;
 pub mod encode;
 pub mod infer;
 pub mod ingest;

@@ -31,11 +31,9 @@ use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
+use crate::bulk::codes::BULK_IO;
 use crate::bulk::encode::{RowEncoder, Shapes};
 use crate::error::Error;
-
-/// Code of errors reading or writing the run's files (disk full, permissions).
-pub const BULK_IO: &str = "BULK_IO";
 
 /// Partly filled grouped chunks kept open across buckets; bounds the rows held in memory.
 const MAX_CARRIED_BINS: usize = 4;

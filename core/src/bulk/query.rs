@@ -20,6 +20,7 @@ use futures::StreamExt as _;
 use serde_json::{Map, Value};
 
 use crate::bulk::api::Bulk;
+use crate::bulk::codes;
 use crate::bulk::encode::Record;
 use crate::bulk::ingest::PollBackoff;
 use crate::bulk::plan::io_error;
@@ -101,7 +102,7 @@ impl QueryBuilder {
                         .unwrap_or_else(|| format!("the query job ended {}", info.state));
                     return Err(Error::new(
                         ErrorKind::Salesforce,
-                        "BULK_JOB_FAILED",
+                        codes::BULK_JOB_FAILED,
                         message,
                     ));
                 }
@@ -239,7 +240,7 @@ fn skip_header(body: &[u8]) -> &[u8] {
 fn bad_page(e: impl std::fmt::Display) -> Error {
     Error::new(
         ErrorKind::Salesforce,
-        "INVALID_RESPONSE",
+        codes::INVALID_RESPONSE,
         format!("unreadable query results: {e}"),
     )
 }

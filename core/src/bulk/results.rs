@@ -522,7 +522,7 @@ fn find(header: &[String], name: &str) -> String {
 fn bad_result(e: impl std::fmt::Display) -> Error {
     Error::new(
         crate::ErrorKind::Salesforce,
-        "INVALID_RESPONSE",
+        crate::bulk::codes::INVALID_RESPONSE,
         format!("unreadable bulk result: {e}"),
     )
 }

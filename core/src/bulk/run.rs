@@ -22,13 +22,14 @@ use futures::stream::{FuturesUnordered, StreamExt as _};
 use serde::{Deserialize, Serialize};
 
 use crate::bulk::api::{BulkResult, Hooks, IngestBuilder, IngestInput, ResumeBuilder};
+use crate::bulk::codes::BULK_IO;
 use crate::bulk::encode::{flatten, Record, Shapes};
 use crate::bulk::infer::infer_group_by;
 use crate::bulk::ingest::RunContext;
 use crate::bulk::journal::{ChunkRecord, ChunkState, Journal, RunState};
 use crate::bulk::lease::Lease;
 use crate::bulk::options::{GroupBy, IngestSettings, Operation};
-use crate::bulk::plan::{io_error, Caps, PlanConfig, Planner, RunDir, BULK_IO};
+use crate::bulk::plan::{io_error, Caps, PlanConfig, Planner, RunDir};
 use crate::bulk::progress::ProgressTracker;
 use crate::bulk::results::{merge_outcomes, read_retry, RowError, RowOutcome, ROW_COLUMN};
 use crate::bulk::wire::Wire;
