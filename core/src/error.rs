@@ -44,6 +44,8 @@ pub mod codes {
     pub const SERVER_UNAVAILABLE: &str = "SERVER_UNAVAILABLE";
     /// The record or resource does not exist.
     pub const NOT_FOUND: &str = "NOT_FOUND";
+    /// Salesforce (or something in between) answered with a body sfscale cannot read.
+    pub const INVALID_RESPONSE: &str = "INVALID_RESPONSE";
 }
 
 /// The family an error belongs to. Closed set: bindings map each to one exception class.

@@ -46,7 +46,7 @@ impl Response {
         serde_json::from_slice(&self.body).map_err(|e| {
             Error::new(
                 crate::ErrorKind::Salesforce,
-                "INVALID_RESPONSE",
+                crate::error::codes::INVALID_RESPONSE,
                 format!("unexpected response body (HTTP {}): {e}", self.status),
             )
             .with_status(self.status)

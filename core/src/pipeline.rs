@@ -54,11 +54,9 @@ use crate::cache::ResponseCache;
 use crate::config::Config;
 use crate::error::{codes, Error};
 use crate::http::{self, Response};
-use crate::limits::header::{parse as parse_limit_info, HEADER as LIMIT_INFO};
-use crate::limits::{Admission, LimitsGuard, Usage};
-use crate::observe::{
-    call_span, record_attempt, record_wait, Allocation, Event, EventBus, Metrics,
-};
+use crate::limits::header::HEADER as LIMIT_INFO;
+use crate::limits::{Admission, LimitsGuard};
+use crate::observe::{call_span, record_attempt, record_wait, Event, EventBus, Metrics};
 use crate::rest::Record;
 use crate::retry::{
     classify, CallSafety, Decision, GiveUpReason, RetryPolicy, RetryReason, Verdict,
@@ -195,7 +193,6 @@ pub struct Pipeline {
     scheduler: Scheduler,
     /// One `/limits` fetch at a time; holds when the last one failed.
     limits_refresh: tokio::sync::Mutex<Option<Instant>>,
-    usage_feed: UsageFeed,
     metadata: ResponseCache<serde_json::Value>,
     reference: ResponseCache<Vec<Record>>,
     metrics: Metrics,
@@ -259,7 +256,6 @@ impl Pipeline {
             guard,
             scheduler,
             limits_refresh: tokio::sync::Mutex::new(None),
-            usage_feed: UsageFeed::default(),
             metrics,
             events,
         })
@@ -408,8 +404,6 @@ impl Pipeline {
         match fetched.and_then(|response| self.guard.observe_limits_body(&response.body)) {
             Ok(()) => {
                 *last_failure = None;
-                self.usage_feed
-                    .resync(self.guard.usage(Allocation::ApiRequests));
             }
             Err(error) => {
                 *last_failure = Some(Instant::now());
@@ -419,16 +413,7 @@ impl Pipeline {
     }
 
     fn observe_usage(&self, headers: &HeaderMap) {
-        let Some(value) = headers.get(LIMIT_INFO).and_then(|v| v.to_str().ok()) else {
-            return;
-        };
-        let Some(info) = parse_limit_info(value) else {
-            return;
-        };
-        if self
-            .usage_feed
-            .accept(info.api_usage.used, self.config.limits.stale_after)
-        {
+        if let Some(value) = headers.get(LIMIT_INFO).and_then(|v| v.to_str().ok()) {
             self.guard.observe_header(value);
         }
     }
@@ -506,39 +491,6 @@ impl Pipeline {
     }
 }
 
-/// Keeps responses that overtook each other from moving the guard's usage figure back.
-///
-/// Concurrent calls answer out of order: a response counted as call 79 can arrive after
-/// the one counted as call 80, and feeding it last would make the guard believe a unit
-/// was freed and admit one call too many (past the reserve, or past the allocation). So
-/// within `stale_after` of the highest figure seen, lower figures are ignored; usage that
-/// really fell (the rolling window freed calls) is learned when the figure goes stale and
-/// `/limits` is fetched, which resynchronises the feed. The error is always on the safe
-/// side: the guard may think a little more is used than is.
-#[derive(Debug, Default)]
-struct UsageFeed {
-    highest: parking_lot::Mutex<Option<(u64, Instant)>>,
-}
-
-impl UsageFeed {
-    /// Whether a header reporting `used` should reach the guard.
-    fn accept(&self, used: u64, horizon: std::time::Duration) -> bool {
-        let mut highest = self.highest.lock();
-        let fresh_higher =
-            matches!(*highest, Some((top, at)) if used < top && at.elapsed() <= horizon);
-        if fresh_higher {
-            return false;
-        }
-        *highest = Some((used, Instant::now()));
-        true
-    }
-
-    /// Starts over from an authoritative figure (a `/limits` fetch).
-    fn resync(&self, usage: Option<Usage>) {
-        *self.highest.lock() = usage.map(|u| (u.used, Instant::now()));
-    }
-}
-
 /// What an attempt tells the adaptive concurrency limit: throttling and timeouts shrink it.
 fn signal(verdict: &Verdict, latency: std::time::Duration) -> Signal {
     match verdict {
@@ -566,28 +518,6 @@ fn refresh_hook(metrics: &Metrics, events: &EventBus) -> crate::tokens::RefreshH
 mod tests {
     use super::*;
     use std::time::Duration;
-
-    #[test]
-    fn an_overtaken_response_cannot_lower_the_usage_figure() {
-        let feed = UsageFeed::default();
-        let horizon = Duration::from_secs(300);
-        assert!(feed.accept(80, horizon));
-        assert!(
-            !feed.accept(79, horizon),
-            "call 79's answer arrived after call 80's"
-        );
-        assert!(feed.accept(80, horizon));
-        assert!(feed.accept(81, horizon));
-        feed.resync(Some(Usage { used: 10, max: 100 }));
-        assert!(
-            feed.accept(11, horizon),
-            "after /limits the window may have rolled"
-        );
-        assert!(
-            feed.accept(5, Duration::ZERO),
-            "a figure past the horizon no longer blocks"
-        );
-    }
 
     #[test]
     fn throttling_and_timeouts_shrink_concurrency_other_outcomes_do_not() {

@@ -57,6 +57,17 @@ impl Counter {
         older_than(self.observed_at, now, stale_after)
     }
 
+    /// Whether a per-response figure was overtaken: concurrent calls answer out of order, so
+    /// a header counted as call 79 can arrive after the one counted as call 80. Taking it
+    /// would make the guard think a unit was freed and admit one call too many. Within
+    /// `stale_after` of a fresh higher figure (same allocation size) lower ones are ignored;
+    /// usage that really fell (the rolling window freed calls) is learned from `/limits`
+    /// once the figure goes stale. The error is on the safe side.
+    pub(super) fn is_overtaken(&self, usage: Usage, now: Instant, stale_after: Duration) -> bool {
+        matches!(self.usage, Some(known) if known.max == usage.max && usage.used < known.used)
+            && !self.is_stale(now, stale_after)
+    }
+
     /// Records a new figure; returns the threshold and reserve events it triggers.
     pub(super) fn observe(
         &mut self,

@@ -119,10 +119,23 @@ impl LimitsGuard {
     }
 
     /// Feeds a `Sforce-Limit-Info` value; returns whether it parsed.
+    ///
+    /// Responses overtake each other, so a header lower than a fresh figure is ignored (see
+    /// `Counter::is_overtaken`); `/limits` bodies, which are authoritative, always apply.
     pub fn observe_header(&self, value: &str) -> bool {
-        header::parse(value)
-            .map(|info| self.observe(Allocation::ApiRequests, info.api_usage))
-            .is_some()
+        let Some(info) = header::parse(value) else {
+            return false;
+        };
+        let index = index(Allocation::ApiRequests);
+        let overtaken = self.shared.counters.lock()[index].is_overtaken(
+            info.api_usage,
+            Instant::now(),
+            self.shared.config.stale_after,
+        );
+        if !overtaken {
+            self.observe(Allocation::ApiRequests, info.api_usage);
+        }
+        true
     }
 
     /// Feeds a `/limits` response body (`DailyApiRequests`, `DailyBulkApiBatches`).
@@ -144,7 +157,7 @@ impl LimitsGuard {
         let limits: Limits = serde_json::from_slice(body).map_err(|e| {
             Error::new(
                 ErrorKind::Salesforce,
-                "UNEXPECTED_RESPONSE",
+                crate::error::codes::INVALID_RESPONSE,
                 format!("/limits body not understood: {e}"),
             )
         })?;
@@ -299,6 +312,35 @@ mod tests {
 
     fn code(result: Result<Admission, Error>) -> String {
         result.expect_err("refused").code().to_owned()
+    }
+
+    fn used(guard: &LimitsGuard) -> u64 {
+        guard.usage(Allocation::ApiRequests).expect("known").used
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_overtaken_response_cannot_lower_the_usage_figure() {
+        let (guard, _) = guard_with(LimitsConfig::default());
+        assert!(guard.observe_header("api-usage=80/100"));
+        guard.observe_header("api-usage=79/100");
+        assert_eq!(used(&guard), 80, "call 79's answer arrived after call 80's");
+        guard.observe_header("api-usage=81/100");
+        assert_eq!(used(&guard), 81);
+        let body = br#"{"DailyApiRequests": {"Max": 100, "Remaining": 90}}"#;
+        guard.observe_limits_body(body).expect("parsed");
+        assert_eq!(
+            used(&guard),
+            10,
+            "/limits is authoritative: the window rolled"
+        );
+        guard.observe_header("api-usage=11/100");
+        tokio::time::advance(LimitsConfig::default().stale_after + Duration::from_secs(1)).await;
+        guard.observe_header("api-usage=5/100");
+        assert_eq!(
+            used(&guard),
+            5,
+            "a stale figure no longer blocks a lower one"
+        );
     }
 
     #[tokio::test(start_paused = true)]

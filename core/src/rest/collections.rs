@@ -271,7 +271,7 @@ fn chunk_results(
         } else {
             Err(Error::new(
                 crate::ErrorKind::Salesforce,
-                "INVALID_RESPONSE",
+                crate::error::codes::INVALID_RESPONSE,
                 format!(
                     "collections answered {} results for {len} records",
                     raw.len()
