@@ -15,6 +15,31 @@
 //! Every request goes through the client's pipeline (limits guard — uploads also count
 //! against `DailyBulkApiBatches` — scheduler, token, retry, observe).
 //!
+//! ```no_run
+//! use sfscale::bulk::{IngestInput, Operation};
+//!
+//! # async fn nightly(client: sfscale::Client) -> Result<(), sfscale::Error> {
+//! let result = client
+//!     .bulk()
+//!     .ingest("Contact", Operation::Upsert)
+//!     .external_id("External_Id__c")
+//!     .on_progress(|p| eprintln!("{} of {} rows processed", p.rows_processed, p.rows_read))
+//!     .run(IngestInput::csv_file("contacts.csv"))
+//!     .await?;
+//! println!(
+//!     "{} loaded, {} failed (rows and errors in {}), {} jobs, {} API calls; resume with run {}",
+//!     result.rows_succeeded,
+//!     result.rows_failed,
+//!     result.error_file.display(),
+//!     result.jobs_used,
+//!     result.api_calls,
+//!     result.run_id
+//! );
+//! let rows = client.bulk().query("SELECT Id, Name FROM Account").to_csv("accounts.csv").await?;
+//! println!("{} accounts exported in {} pages", rows.rows, rows.pages);
+//! # Ok(()) }
+//! ```
+//!
 //! - [`api`]: [`Client::bulk`](crate::Client::bulk), builders, input and result types.
 //! - [`codes`]: the error codes the engine itself produces.
 //! - [`options`]: the operation, the grouping and the knobs of a run.
