@@ -66,7 +66,7 @@ impl Display {
 fn live_bar(label: &str, total: Option<u64>, unit: &str) -> ProgressBar {
     let template = match total {
         Some(_) => format!(
-            "{{prefix:>10}} [{{bar:30}}] {{human_pos}}/{{human_len}} {unit} {{per_sec}} {{msg}}"
+            "{{prefix:>10}} [{{bar:30}}] {{human_pos}}/{{human_len}} {unit} eta {{eta}} {{msg}}"
         ),
         None => format!("{{prefix:>10}} {{spinner}} {{human_pos}} {unit} {{elapsed}} {{msg}}"),
     };

@@ -70,6 +70,20 @@ pub fn plural(n: u64, noun: &str) -> String {
     format!("{} {noun}{}", thousands(n), if n == 1 { "" } else { "s" })
 }
 
+/// A total and its parts: `146 (throttled 140, lock 6)`, or `0`.
+pub fn breakdown(parts: &std::collections::BTreeMap<String, u64>) -> String {
+    let total: u64 = parts.values().sum();
+    if total == 0 {
+        return "0".into();
+    }
+    let parts: Vec<String> = parts
+        .iter()
+        .filter(|(_, n)| **n > 0)
+        .map(|(name, n)| format!("{name} {}", thousands(*n)))
+        .collect();
+    format!("{} ({})", thousands(total), parts.join(", "))
+}
+
 /// `part` as a percentage of `whole` with one decimal (`—` when `whole` is 0).
 pub fn percent(part: u64, whole: u64) -> String {
     if whole == 0 {
@@ -98,6 +112,19 @@ mod tests {
         assert_eq!(thousands(999), "999");
         assert_eq!(thousands(1_000), "1,000");
         assert_eq!(thousands(1_234_567), "1,234,567");
+    }
+
+    #[test]
+    fn breakdowns_list_the_parts_that_happened() {
+        let parts = std::collections::BTreeMap::from([
+            ("lock".to_owned(), 6),
+            ("throttled".to_owned(), 1_400),
+            ("timeout".to_owned(), 0),
+        ]);
+        assert_eq!(breakdown(&parts), "1,406 (lock 6, throttled 1,400)");
+        assert_eq!(breakdown(&Default::default()), "0");
+        assert_eq!(plural(1, "job"), "1 job");
+        assert_eq!(plural(1_000, "job"), "1,000 jobs");
     }
 
     #[test]

@@ -24,7 +24,7 @@ use crate::connect::{emulator_builder, ConnectArgs};
 use crate::failure::{Failure, EXIT_ERROR};
 use crate::profile;
 use crate::progress::Display;
-use crate::report::{millis, percent, thousands, Report};
+use crate::report::{breakdown, millis, percent, thousands, Report};
 
 /// What the emulator in process does while the test runs.
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -265,7 +265,7 @@ fn report(
         .line(
             "throughput",
             format!(
-                "{:.1} ops/s offered {}/s",
+                "{:.1} ops/s (offered {}/s)",
                 ops as f64 / elapsed.as_secs_f64(),
                 args.rate
             ),
@@ -282,14 +282,7 @@ fn report(
             "calls per record",
             format!("{:.2}", calls as f64 / tally.records.max(1) as f64),
         )
-        .line(
-            "retries",
-            format!(
-                "{} {:?}",
-                metrics.retries.values().sum::<u64>(),
-                metrics.retries
-            ),
-        )
+        .line("retries", breakdown(&metrics.retries))
         .line("budget denials", thousands(metrics.budget_denials))
         .line("throttled", thousands(metrics.throttled))
         .line("token grants", thousands(metrics.token_refreshes));

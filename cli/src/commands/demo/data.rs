@@ -15,7 +15,7 @@ use sfscale::{Client, Error};
 
 use crate::profile::BULK_BATCH_ROWS;
 use crate::progress::{Bar, Display};
-use crate::report::thousands;
+use crate::report::{plural, thousands};
 
 /// Pause before resuming a Bulk run that stopped on a transient failure.
 const RESUME_PAUSE: Duration = Duration::from_secs(1);
@@ -192,10 +192,10 @@ async fn upsert(
     bar.finish(
         result.rows_succeeded + result.rows_failed,
         &format!(
-            "{} upserted, {} failed, {} jobs, lock-retried rows {}, resumed {resumes}×",
+            "{} upserted, {} failed, {}, lock-retried rows {}, resumed {resumes}×",
             thousands(result.rows_succeeded),
             thousands(result.rows_failed),
-            result.jobs_used,
+            plural(result.jobs_used, "job"),
             thousands(result.lock_retried_rows)
         ),
     );

@@ -15,7 +15,7 @@ use super::data::{Loaded, Plan};
 use super::online::Signups;
 use super::verify::ObjectCheck;
 use super::Timings;
-use crate::report::{percent, plural, seconds, thousands, Report};
+use crate::report::{breakdown, percent, plural, seconds, thousands, Report};
 
 /// REST query page size a naive client reads with (Salesforce's default batch).
 const NAIVE_PAGE: u64 = 2_000;
@@ -109,7 +109,7 @@ pub fn report(o: &Outcome, client: &Client, stats: &Value) -> Report {
         .collect();
     report
         .section("resilience")
-        .line("retries (core)", format!("{} {:?}", metrics.retries.values().sum::<u64>(), metrics.retries))
+        .line("retries (core)", breakdown(&metrics.retries))
         .line("retry budget denials", thousands(metrics.budget_denials))
         .line("Bulk runs resumed from their journal", (o.accounts.resumes + o.contacts.resumes).to_string())
         .line("brownout 503s injected", thousands(stat(stats, &["faults_injected", "503"])))
