@@ -275,6 +275,21 @@ export declare class Soql {
 /** `SELECT fields FROM object`; with no fields, `SELECT COUNT() FROM object`. */
 export declare function soql(object: string, fields?: string[] | null): Soql;
 
+/** One core log record. */
+export interface LogRecord {
+  level: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  /** The core module, e.g. `sfscale::observe::span`. */
+  target: string;
+  /** The message and its fields (`key=value`). */
+  message: string;
+}
+
+/** Sends the core's log records at `level` and above (default 'info') to `listener`; `null` stops. */
+export declare function setLogListener(
+  listener: ((record: LogRecord) => void) | null,
+  options?: { level?: 'trace' | 'debug' | 'info' | 'warn' | 'error' },
+): void;
+
 export interface SfscaleErrorFields {
   kind: string;
   code: string;

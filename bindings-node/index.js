@@ -8,6 +8,7 @@ const { Queue } = require('./lib/queue');
 const { Query } = require('./lib/query');
 const { Soql, soql } = require('./lib/soql');
 const { SfscaleError, KINDS } = require('./lib/errors');
+const { setLogListener } = require('./lib/logs');
 
 module.exports = {
   Client,
@@ -16,6 +17,7 @@ module.exports = {
   Query,
   Soql,
   soql,
+  setLogListener,
   SfscaleError,
   ...Object.fromEntries(Object.values(KINDS).map((Class) => [Class.name, Class])),
 };

@@ -8,6 +8,7 @@ export const {
   Query,
   Soql,
   soql,
+  setLogListener,
   SfscaleError,
   AuthError,
   LimitError,

@@ -132,5 +132,13 @@ export declare function errorKinds(): Array<string>
  */
 export declare function errorPayload(kind: string, code: string, message: string): string
 
+/**
+ * Sends the core's log records at `level` (`trace`, `debug`, `info`, `warn`, `error`) and
+ * above to `listener` as JSON text (`{level, target, message}`); `null` stops forwarding.
+ * The forwarding layer becomes the process's `tracing` subscriber on first use (a subscriber
+ * installed earlier by someone else is left in place).
+ */
+export declare function setLogListener(listener: ((record: string) => void) | null, level: string): void
+
 /** `SELECT fields FROM object`; with no fields, `SELECT COUNT() FROM object`. */
 export declare function soql(object: string, fields?: Array<string> | undefined | null): Soql

@@ -5,7 +5,7 @@ import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 
-import { Client, soql, SfscaleError, InvalidInputError, NotFoundError } from '../index.mjs';
+import { Client, soql, setLogListener, SfscaleError, InvalidInputError, NotFoundError } from '../index.mjs';
 import { Emulator, accounts, until } from './emulator.mjs';
 
 let emu;
@@ -153,6 +153,28 @@ test('metrics, prometheus and events', async () => {
   assert.equal(refreshed[0].kind, 'token_refreshed');
   assert.ok(all.length >= 1);
   observed.close();
+});
+
+test("the core's log records reach a listener at the chosen level", async () => {
+  const records = [];
+  const tokens = () => records.filter((r) => r.target === 'sfscale::tokens::manager');
+  try {
+    setLogListener((r) => records.push(r), { level: 'info' });
+    const quiet = new Client(emu.options());
+    await quiet.limits(); // its token is logged at DEBUG: filtered out
+    quiet.close();
+    setLogListener((r) => records.push(r), { level: 'debug' });
+    const verbose = new Client(emu.options());
+    await verbose.limits();
+    verbose.close();
+    await until(() => tokens().length > 0, 'a token log record');
+    assert.equal(tokens().length, 1, JSON.stringify(records));
+    assert.equal(tokens()[0].level, 'DEBUG');
+    assert.match(tokens()[0].message, /access token obtained/);
+  } finally {
+    setLogListener(null);
+  }
+  assert.throws(() => setLogListener(() => {}, { level: 'loud' }), InvalidInputError);
 });
 
 test('a closed client refuses calls clearly', async () => {

@@ -4,6 +4,7 @@
 import {
   Client,
   soql,
+  setLogListener,
   SfscaleError,
   LimitError,
   type BulkResult,
@@ -55,6 +56,8 @@ export async function tour(): Promise<void> {
 
   client.on('throttled', (event) => console.log(event.kind));
   client.on('event', (event) => console.log(event.kind));
+  setLogListener((record) => console.log(record.level, record.target, record.message), { level: 'debug' });
+  setLogListener(null);
   const metrics = client.metrics();
   const prom: string = client.prometheus();
   const grants: number = client.tokenGrants;
