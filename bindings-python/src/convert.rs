@@ -81,20 +81,23 @@ pub fn records(obj: &Bound<'_, PyAny>) -> PyResult<Vec<Map<String, Value>>> {
 
 /// One Python value as JSON, following the table in the module docs.
 pub fn to_json(obj: &Bound<'_, PyAny>, at: At<'_>) -> PyResult<Value> {
+    // Most common first; type checks, not failed casts (a failed cast builds an error value).
+    if obj.is_instance_of::<PyString>() {
+        return Ok(Value::String(
+            obj.cast::<PyString>()?.to_cow()?.into_owned(),
+        ));
+    }
     if obj.is_none() {
         return Ok(Value::Null);
     }
-    if let Ok(b) = obj.cast::<PyBool>() {
-        return Ok(Value::Bool(b.is_true()));
+    if obj.is_instance_of::<PyBool>() {
+        return Ok(Value::Bool(obj.is_truthy()?));
     }
-    if let Ok(i) = obj.cast::<PyInt>() {
-        return int(i, at);
+    if obj.is_instance_of::<PyInt>() {
+        return int(obj.cast::<PyInt>()?, at);
     }
-    if let Ok(f) = obj.cast::<PyFloat>() {
-        return float(f.value(), at);
-    }
-    if let Ok(s) = obj.cast::<PyString>() {
-        return Ok(Value::String(s.to_cow()?.into_owned()));
+    if obj.is_instance_of::<PyFloat>() {
+        return float(obj.cast::<PyFloat>()?.value(), at);
     }
     if let Ok(dt) = obj.cast::<PyDateTime>() {
         return datetime(dt, at);
