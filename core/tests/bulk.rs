@@ -507,3 +507,43 @@ async fn bulk_batches_stop_at_the_reserve_of_the_daily_allocation_and_the_run_re
         "every chunk uploaded once"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bulk_brownout_of_503s_and_resets_still_lands_every_row_exactly_once() {
+    let emu = Emu::start().await;
+    emu.set_faults(json!({"seed": 11, "rules": [
+        {"route": "bulk", "share": 0.1, "effect": "503"},
+        {"route": "bulk", "share": 0.1, "effect": "reset"}
+    ]}))
+    .await;
+    let client = emu.client();
+    let dir = tempfile::tempdir().unwrap();
+    let (initial, max) = fast();
+    let rows = 3_000u64;
+    let records: Vec<Record> = (0..rows)
+        .map(|i| record(json!({"LastName": format!("B{i}"), "External_Id__c": format!("BR-{i}")})))
+        .collect();
+    let result = bulk(&client, &dir)
+        .ingest("Contact", Operation::Insert)
+        .max_rows_per_job(250)
+        .max_parallel_jobs(3)
+        .poll_interval(initial, max)
+        .run(IngestInput::from_records(records))
+        .await
+        .expect("a brownout is survived");
+    let stats = emu.stats().await;
+    println!(
+        "faults injected {}; jobs {} for 12 chunks; api calls {}",
+        stats["faults_injected"], result.jobs_used, result.api_calls
+    );
+    assert_eq!((result.rows_succeeded, result.rows_failed), (rows, 0));
+    assert_eq!(
+        count(&stats, &["records", "Contact"]),
+        rows,
+        "no row inserted twice"
+    );
+    assert!(
+        count(&stats, &["faults_injected", "503"]) + count(&stats, &["faults_injected", "reset"])
+            > 0
+    );
+}

@@ -40,8 +40,13 @@ use crate::limits::Admission;
 /// Rows per Salesforce internal batch, the unit `DailyBulkApiBatches` counts.
 const SALESFORCE_BATCH_ROWS: u64 = 10_000;
 
-/// Failed attempts at a chunk's job (create/upload/close) before its rows are reported failed.
-const CHUNK_ATTEMPTS: u32 = 3;
+/// Failed steps of a chunk's job (create/upload/close) before its rows are reported failed.
+/// The pipeline has already retried what it safely could; these are the failures it could
+/// not replay (a non-idempotent create or upload), each answered with a fresh job.
+const CHUNK_ATTEMPTS: u32 = 5;
+
+/// Pause before a chunk's next job after a failed step, times the failures so far.
+const CHUNK_RETRY_PAUSE: Duration = Duration::from_millis(200);
 
 /// Poll delays: short first, growing ×1.5 to a cap, forever.
 #[derive(Debug, Clone)]
@@ -154,6 +159,7 @@ impl RunContext {
             if failures >= CHUNK_ATTEMPTS || !worth_another_job(&error) {
                 return self.fail_chunk(&chunk, &error);
             }
+            tokio::time::sleep(CHUNK_RETRY_PAUSE * failures).await;
         }
     }
 
