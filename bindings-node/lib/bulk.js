@@ -37,8 +37,9 @@ async function pump(target, rows, state) {
     return more;
   };
   try {
-    const iterator = Symbol.asyncIterator in Object(rows) ? rows : iterate(rows);
-    for await (const item of iterator) {
+    // `for await` takes sync iterables too; each full batch awaits the native channel, which
+    // is where the event loop turns and where backpressure holds the loop.
+    for await (const item of rows) {
       batch.push(record(item, sent + batch.length));
       if (batch.length === PULL && !(await flush())) return;
     }
@@ -47,15 +48,6 @@ async function pump(target, rows, state) {
   } catch (error) {
     state.error = error;
     target.fail(String(error?.message ?? error), sent + batch.length);
-  }
-}
-
-/** A sync iterable as an async one that yields to the event loop between batches. */
-async function* iterate(rows) {
-  let n = 0;
-  for (const item of rows) {
-    yield item;
-    if (++n % PULL === 0) await new Promise(setImmediate);
   }
 }
 

@@ -11,6 +11,7 @@
 const { EventEmitter } = require('node:events');
 const native = require('./native');
 const { settle, sync, listener } = require('./run');
+const { fromPayload } = require('./errors');
 const { record, records, toSalesforce, camelize } = require('./values');
 const { Query } = require('./query');
 const { Bulk } = require('./bulk');
@@ -30,7 +31,6 @@ function identifier(value, field) {
 
 /** Per-record results with each failure as an SfscaleError (`error`, row set). */
 function recordResults(results) {
-  const { fromPayload } = require('./errors');
   return results.map((r) => ({ ...camelize({ ...r, error: null }), error: r.error ? fromPayload(r.error) : null }));
 }
 
