@@ -345,6 +345,21 @@ async fn missing_settings_fail_with_one_line_and_exit_code_2() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn emulate_with_a_bad_config_names_the_key_and_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("emulator.toml");
+    std::fs::write(&config, "[limits]\ndaily_api_requestz = 5\n").unwrap();
+    let mut command = sfscale();
+    command.args(["emulate", "--config"]).arg(&config);
+    let out = output(command).await;
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("daily_api_requestz"), "{stderr}");
+    assert!(out.stdout.is_empty(), "no ready line");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn emulate_prints_the_ready_line_answers_and_stops_on_sigterm() {
     let mut child = sfscale()
         .args(["emulate", "--port", "0"])
