@@ -280,6 +280,22 @@ async fn upsert_from_csv_then_query_update_and_delete_by_id() {
         .count()
         .await;
     assert_eq!(with_deleted, 300, "queryAll includes the deleted rows");
+    let rest: Vec<Record> = ids
+        .iter()
+        .skip(100)
+        .map(|r| record(json!({"Id": r["Id"]})))
+        .collect();
+    let hard = bulk(&client, &dir)
+        .write("Account", Operation::HardDelete, rest)
+        .run()
+        .await
+        .unwrap();
+    assert_eq!(
+        (hard.method, hard.succeeded),
+        (WriteMethod::Bulk, 200),
+        "hardDelete exists only in bulk"
+    );
+    assert_eq!(count(&emu.stats().await, &["records", "Account"]), 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
