@@ -55,3 +55,11 @@ git diff --exit-code -- bindings-node/native.d.ts \
 (cd bindings-node && npm run typecheck && npm test)
 (cd examples/node && npm ci --no-audit --no-fund --loglevel=error)
 node examples/node/webhook-server.mjs --emulator "$SFSCALE_EMULATOR_BIN"
+
+step "JVM binding: mvn verify in bindings-jvm (crate, bindgen, Kotlin+Java, JUnit, consumer IT), generated Kotlin drift, Java example"
+(cd bindings-jvm && mvn -B -q verify)
+git diff --exit-code -- bindings-jvm/src/generated \
+  || { echo "bindings-jvm/src/generated drifted from the crate: run mvn -B verify in bindings-jvm and commit it"; exit 1; }
+(cd bindings-jvm && mvn -B -q dependency:build-classpath -DincludeScope=runtime -Dmdep.outputFile=target/classpath.txt)
+java -cp "bindings-jvm/target/sfscale-0.1.0.jar:$(cat bindings-jvm/target/classpath.txt)" \
+  examples/java/ScheduledSync.java --emulator "$SFSCALE_EMULATOR_BIN"
