@@ -17,6 +17,7 @@
 //! - [`records`]: `NativeRecords`, a query's records page by page.
 //! - [`bulk`]: `NativeBulk` (ingest from rows or a CSV file, resume, write, query).
 //! - [`queue`]: `NativeQueue`, the durable write-behind queue.
+//! - [`soql`]: `NativeSoql`, the core's SOQL builder (values escaped, never query text).
 //! - [`listen`]: listeners (events, progress, queue outcomes) called from a thread of their own.
 //! - [`json`]: JSON text to core records and back.
 
@@ -27,6 +28,7 @@ mod json;
 mod listen;
 mod queue;
 mod records;
+mod soql;
 mod task;
 
 uniffi::setup_scaffolding!();

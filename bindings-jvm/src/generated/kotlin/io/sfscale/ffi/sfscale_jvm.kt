@@ -814,7 +814,23 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_sfscale_jvm_checksum_method_nativerecords_next_page(
     ): Int
+    external fun uniffi_sfscale_jvm_checksum_method_nativesoql_build(
+    ): Int
+    external fun uniffi_sfscale_jvm_checksum_method_nativesoql_limit(
+    ): Int
+    external fun uniffi_sfscale_jvm_checksum_method_nativesoql_offset(
+    ): Int
+    external fun uniffi_sfscale_jvm_checksum_method_nativesoql_order_by(
+    ): Int
+    external fun uniffi_sfscale_jvm_checksum_method_nativesoql_where_cmp(
+    ): Int
+    external fun uniffi_sfscale_jvm_checksum_method_nativesoql_where_in(
+    ): Int
+    external fun uniffi_sfscale_jvm_checksum_method_nativesoql_where_null(
+    ): Int
     external fun uniffi_sfscale_jvm_checksum_constructor_nativeclient_build(
+    ): Int
+    external fun uniffi_sfscale_jvm_checksum_constructor_nativesoql_select(
     ): Int
     external fun ffi_sfscale_jvm_uniffi_contract_version(
     ): Int
@@ -951,6 +967,26 @@ internal object UniffiLib {
     external fun uniffi_sfscale_jvm_fn_method_nativerecords_end(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_sfscale_jvm_fn_method_nativerecords_next_page(`ptr`: Long,
+    ): Long
+    external fun uniffi_sfscale_jvm_fn_clone_nativesoql(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_sfscale_jvm_fn_free_nativesoql(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_sfscale_jvm_fn_constructor_nativesoql_select(`object`: RustBuffer.ByValue,`fields`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_sfscale_jvm_fn_method_nativesoql_build(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_sfscale_jvm_fn_method_nativesoql_limit(`ptr`: Long,`n`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_sfscale_jvm_fn_method_nativesoql_offset(`ptr`: Long,`n`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_sfscale_jvm_fn_method_nativesoql_order_by(`ptr`: Long,`field`: RustBuffer.ByValue,`descending`: Byte,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_sfscale_jvm_fn_method_nativesoql_where_cmp(`ptr`: Long,`field`: RustBuffer.ByValue,`operator`: RustBuffer.ByValue,`literal`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_sfscale_jvm_fn_method_nativesoql_where_in(`ptr`: Long,`field`: RustBuffer.ByValue,`literals`: RustBuffer.ByValue,`negate`: Byte,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_sfscale_jvm_fn_method_nativesoql_where_null(`ptr`: Long,`field`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_sfscale_jvm_fn_func_error_kinds(uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -1207,7 +1243,31 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_sfscale_jvm_checksum_method_nativerecords_next_page() and 0xFFFF) != 31777) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_sfscale_jvm_checksum_method_nativesoql_build() and 0xFFFF) != 54724) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_sfscale_jvm_checksum_method_nativesoql_limit() and 0xFFFF) != 52136) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_sfscale_jvm_checksum_method_nativesoql_offset() and 0xFFFF) != 3183) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_sfscale_jvm_checksum_method_nativesoql_order_by() and 0xFFFF) != 18262) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_sfscale_jvm_checksum_method_nativesoql_where_cmp() and 0xFFFF) != 4139) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_sfscale_jvm_checksum_method_nativesoql_where_in() and 0xFFFF) != 34398) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_sfscale_jvm_checksum_method_nativesoql_where_null() and 0xFFFF) != 49698) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_sfscale_jvm_checksum_constructor_nativeclient_build() and 0xFFFF) != 64657) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_sfscale_jvm_checksum_constructor_nativesoql_select() and 0xFFFF) != 45173) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
 }
@@ -4137,6 +4197,429 @@ public object FfiConverterTypeNativeRecords: FfiConverter<NativeRecords, Long> {
 
 
 /**
+ * A SOQL `SELECT` being built.
+ */
+public interface NativeSoqlInterface {
+    
+    /**
+     * The query text.
+     */
+    fun `build`(): kotlin.String
+    
+    /**
+     * `LIMIT n`.
+     */
+    fun `limit`(`n`: kotlin.Long): NativeSoql
+    
+    /**
+     * `OFFSET n`.
+     */
+    fun `offset`(`n`: kotlin.Long): NativeSoql
+    
+    /**
+     * `ORDER BY field ASC|DESC` (repeatable).
+     */
+    fun `orderBy`(`field`: kotlin.String, `descending`: kotlin.Boolean): NativeSoql
+    
+    /**
+     * `AND field <op> value`.
+     */
+    fun `whereCmp`(`field`: kotlin.String, `operator`: kotlin.String, `literal`: SoqlLiteral): NativeSoql
+    
+    /**
+     * `AND field IN (values)`, or `NOT IN` with `negate`.
+     */
+    fun `whereIn`(`field`: kotlin.String, `literals`: List<SoqlLiteral>, `negate`: kotlin.Boolean): NativeSoql
+    
+    /**
+     * `AND field = null`.
+     */
+    fun `whereNull`(`field`: kotlin.String): NativeSoql
+    
+    companion object
+}
+
+/**
+ * A SOQL `SELECT` being built.
+ */
+open class NativeSoql: Disposable, AutoCloseable, NativeSoqlInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_sfscale_jvm_fn_free_nativesoql(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_sfscale_jvm_fn_clone_nativesoql(handle, status)
+        }
+    }
+
+    
+    /**
+     * The query text.
+     */
+    @Throws(FfiException::class)override fun `build`(): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCallWithError(FfiException) { _status ->
+    UniffiLib.uniffi_sfscale_jvm_fn_method_nativesoql_build(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * `LIMIT n`.
+     */
+    @Throws(FfiException::class)override fun `limit`(`n`: kotlin.Long): NativeSoql {
+            return FfiConverterTypeNativeSoql.lift(
+    callWithHandle {
+    uniffiRustCallWithError(FfiException) { _status ->
+    UniffiLib.uniffi_sfscale_jvm_fn_method_nativesoql_limit(
+        it,
+        
+        FfiConverterLong.lower(`n`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * `OFFSET n`.
+     */
+    @Throws(FfiException::class)override fun `offset`(`n`: kotlin.Long): NativeSoql {
+            return FfiConverterTypeNativeSoql.lift(
+    callWithHandle {
+    uniffiRustCallWithError(FfiException) { _status ->
+    UniffiLib.uniffi_sfscale_jvm_fn_method_nativesoql_offset(
+        it,
+        
+        FfiConverterLong.lower(`n`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * `ORDER BY field ASC|DESC` (repeatable).
+     */override fun `orderBy`(`field`: kotlin.String, `descending`: kotlin.Boolean): NativeSoql {
+            return FfiConverterTypeNativeSoql.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_sfscale_jvm_fn_method_nativesoql_order_by(
+        it,
+        
+        FfiConverterString.lower(`field`),
+        FfiConverterBoolean.lower(`descending`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * `AND field <op> value`.
+     */
+    @Throws(FfiException::class)override fun `whereCmp`(`field`: kotlin.String, `operator`: kotlin.String, `literal`: SoqlLiteral): NativeSoql {
+            return FfiConverterTypeNativeSoql.lift(
+    callWithHandle {
+    uniffiRustCallWithError(FfiException) { _status ->
+    UniffiLib.uniffi_sfscale_jvm_fn_method_nativesoql_where_cmp(
+        it,
+        
+        FfiConverterString.lower(`field`),
+        FfiConverterString.lower(`operator`),
+        FfiConverterTypeSoqlLiteral.lower(`literal`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * `AND field IN (values)`, or `NOT IN` with `negate`.
+     */
+    @Throws(FfiException::class)override fun `whereIn`(`field`: kotlin.String, `literals`: List<SoqlLiteral>, `negate`: kotlin.Boolean): NativeSoql {
+            return FfiConverterTypeNativeSoql.lift(
+    callWithHandle {
+    uniffiRustCallWithError(FfiException) { _status ->
+    UniffiLib.uniffi_sfscale_jvm_fn_method_nativesoql_where_in(
+        it,
+        
+        FfiConverterString.lower(`field`),
+        FfiConverterSequenceTypeSoqlLiteral.lower(`literals`),
+        FfiConverterBoolean.lower(`negate`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * `AND field = null`.
+     */override fun `whereNull`(`field`: kotlin.String): NativeSoql {
+            return FfiConverterTypeNativeSoql.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_sfscale_jvm_fn_method_nativesoql_where_null(
+        it,
+        
+        FfiConverterString.lower(`field`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+
+    
+
+
+    
+    companion object {
+        
+    /**
+     * `SELECT fields FROM object`; with no fields, `SELECT COUNT() FROM object`.
+     */ fun `select`(`object`: kotlin.String, `fields`: List<kotlin.String>): NativeSoql {
+            return FfiConverterTypeNativeSoql.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_sfscale_jvm_fn_constructor_nativesoql_select(
+    
+        
+        FfiConverterString.lower(`object`),
+        FfiConverterSequenceString.lower(`fields`),_status)
+}
+    )
+    }
+    
+
+        
+    }
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeNativeSoql: FfiConverter<NativeSoql, Long> {
+    override fun lower(value: NativeSoql): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): NativeSoql {
+        return NativeSoql(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): NativeSoql {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: NativeSoql) = 8UL
+
+    override fun write(value: NativeSoql, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
  * The caller's rows, implemented by the Kotlin layer.
  */
 public interface RowSource {
@@ -5281,6 +5764,223 @@ public object FfiConverterTypeFfiError : FfiConverterRustBuffer<FfiException> {
 
 
 
+/**
+ * A value bound into a query.
+ */
+sealed class SoqlLiteral {
+    
+    /**
+     * `null`.
+     */
+    object Null : SoqlLiteral()
+    
+    
+    /**
+     * `true` / `false`.
+     */
+    data class Bool(
+        val `value`: kotlin.Boolean) : SoqlLiteral()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * An integer.
+     */
+    data class Int(
+        val `value`: kotlin.Long) : SoqlLiteral()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * A decimal number.
+     */
+    data class Float(
+        val `value`: kotlin.Double) : SoqlLiteral()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * A string (quoted and escaped).
+     */
+    data class Text(
+        val `value`: kotlin.String) : SoqlLiteral()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * A date, `YYYY-MM-DD`.
+     */
+    data class Date(
+        val `iso`: kotlin.String) : SoqlLiteral()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * An instant, RFC 3339 (rendered in UTC).
+     */
+    data class DateTime(
+        val `iso`: kotlin.String) : SoqlLiteral()
+        
+    {
+        
+
+        companion object
+    }
+    
+
+    
+
+    
+    
+
+
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSoqlLiteral : FfiConverterRustBuffer<SoqlLiteral>{
+    override fun read(buf: ByteBuffer): SoqlLiteral {
+        return when(buf.getInt()) {
+            1 -> SoqlLiteral.Null
+            2 -> SoqlLiteral.Bool(
+                FfiConverterBoolean.read(buf),
+                )
+            3 -> SoqlLiteral.Int(
+                FfiConverterLong.read(buf),
+                )
+            4 -> SoqlLiteral.Float(
+                FfiConverterDouble.read(buf),
+                )
+            5 -> SoqlLiteral.Text(
+                FfiConverterString.read(buf),
+                )
+            6 -> SoqlLiteral.Date(
+                FfiConverterString.read(buf),
+                )
+            7 -> SoqlLiteral.DateTime(
+                FfiConverterString.read(buf),
+                )
+            else -> throw RuntimeException("invalid enum value, something is very wrong!!")
+        }
+    }
+
+    override fun allocationSize(value: SoqlLiteral): ULong = when(value) {
+        is SoqlLiteral.Null -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is SoqlLiteral.Bool -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterBoolean.allocationSize(value.`value`)
+            )
+        }
+        is SoqlLiteral.Int -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterLong.allocationSize(value.`value`)
+            )
+        }
+        is SoqlLiteral.Float -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterDouble.allocationSize(value.`value`)
+            )
+        }
+        is SoqlLiteral.Text -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`value`)
+            )
+        }
+        is SoqlLiteral.Date -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`iso`)
+            )
+        }
+        is SoqlLiteral.DateTime -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`iso`)
+            )
+        }
+    }
+
+    override fun write(value: SoqlLiteral, buf: ByteBuffer) {
+        when(value) {
+            is SoqlLiteral.Null -> {
+                buf.putInt(1)
+                Unit
+            }
+            is SoqlLiteral.Bool -> {
+                buf.putInt(2)
+                FfiConverterBoolean.write(value.`value`, buf)
+                Unit
+            }
+            is SoqlLiteral.Int -> {
+                buf.putInt(3)
+                FfiConverterLong.write(value.`value`, buf)
+                Unit
+            }
+            is SoqlLiteral.Float -> {
+                buf.putInt(4)
+                FfiConverterDouble.write(value.`value`, buf)
+                Unit
+            }
+            is SoqlLiteral.Text -> {
+                buf.putInt(5)
+                FfiConverterString.write(value.`value`, buf)
+                Unit
+            }
+            is SoqlLiteral.Date -> {
+                buf.putInt(6)
+                FfiConverterString.write(value.`iso`, buf)
+                Unit
+            }
+            is SoqlLiteral.DateTime -> {
+                buf.putInt(7)
+                FfiConverterString.write(value.`iso`, buf)
+                Unit
+            }
+        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
+    }
+}
+
+
+
+
+
 
 /**
  * @suppress
@@ -5699,6 +6399,34 @@ public object FfiConverterSequenceTypeSubrequestSpec: FfiConverterRustBuffer<Lis
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeSubrequestSpec.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeSoqlLiteral: FfiConverterRustBuffer<List<SoqlLiteral>> {
+    override fun read(buf: ByteBuffer): List<SoqlLiteral> {
+        val len = buf.getInt()
+        return List<SoqlLiteral>(len) {
+            FfiConverterTypeSoqlLiteral.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<SoqlLiteral>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeSoqlLiteral.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<SoqlLiteral>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeSoqlLiteral.write(it, buf)
         }
     }
 }
