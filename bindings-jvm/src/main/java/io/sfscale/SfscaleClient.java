@@ -195,7 +195,11 @@ public final class SfscaleClient implements AutoCloseable {
 
     /** The global describe (cached by the core). */
     public Map<String, Object> describeGlobal() {
-        return Blocking.await(client.describeGlobalAsync());
+        return Blocking.await(describeGlobalAsync());
+    }
+
+    public CompletableFuture<Map<String, Object>> describeGlobalAsync() {
+        return client.describeGlobalAsync();
     }
 
     /** The org's {@code /limits}, by name ({@code DailyApiRequests}, ...). */

@@ -5,6 +5,7 @@ import kotlinx.coroutines.flow.Flow
 import kotlinx.coroutines.flow.flow
 import kotlinx.coroutines.runBlocking
 import java.util.concurrent.CompletableFuture
+import java.util.concurrent.atomic.AtomicBoolean
 
 /**
  * A query's records, a page at a time (REST query across `nextRecordsUrl`, or a Bulk query
@@ -16,9 +17,11 @@ class RecordPages internal constructor(
     private val native: NativeRecords,
     private val calls: Calls,
 ) : AutoCloseable {
-    /** The next records, or null at the end. */
+    private val closed = AtomicBoolean(false)
+
+    /** The next records, or null at the end (and after [close]). */
     suspend fun nextPage(): List<Map<String, Any?>>? =
-        native { native.nextPage() }?.let(SalesforceJson::decodeObjects)
+        if (closed.get()) null else native { native.nextPage() }?.let(SalesforceJson::decodeObjects)
 
     /** [nextPage] as a future; cancelling it cancels the fetch (and ends the query). */
     fun nextPageAsync(): CompletableFuture<List<Map<String, Any?>>?> = calls.future { nextPage() }
@@ -38,9 +41,11 @@ class RecordPages internal constructor(
         }
     }
 
-    /** Ends the query; pages not yet fetched never are. */
+    /** Ends the query; pages not yet fetched never are. Closing again does nothing. */
     override fun close() {
-        native.end()
-        native.destroy()
+        if (closed.compareAndSet(false, true)) {
+            native.end()
+            native.destroy()
+        }
     }
 }

@@ -52,6 +52,21 @@ class AsyncTest extends EmulatorTest {
     }
 
     @Test
+    void pagesAreReadWithoutBlocking() {
+        emu.load("Account", Emulator.accounts("p", 450));
+        try (SfscaleClient client = emu.builder().queryBatchSize(200).build();
+                RecordPages pages = client.queryPages("SELECT Name FROM Account")) {
+            long total = 0;
+            List<Map<String, Object>> page;
+            while ((page = pages.nextPageAsync().join()) != null) {
+                total += page.size();
+            }
+            assertEquals(450, total);
+            assertEquals(null, pages.nextPageAsync().join(), "an ended query stays ended");
+        }
+    }
+
+    @Test
     void cancellingAFutureDropsTheRequest() {
         try (Emulator own = new Emulator(); SfscaleClient client = own.client()) {
             client.limits();
