@@ -1,5 +1,6 @@
 package io.sfscale;
 
+import java.io.Serializable;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -55,14 +56,15 @@ public class SfscaleException extends RuntimeException {
             boolean retryable,
             String operation,
             String object,
-            String text) {
+            String text) implements Serializable {
         /** Copies the list; null lists become empty. */
         public Details {
             fields = fields == null ? List.of() : List.copyOf(fields);
         }
     }
 
-    private final transient Details details;
+    /** Serializable with the exception: every field is a String, a boxed number or an immutable list. */
+    private final Details details;
 
     /** An exception with the core error's details; use {@link #of} to get the right subclass. */
     protected SfscaleException(Details details) {

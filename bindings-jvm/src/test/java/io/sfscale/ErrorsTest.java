@@ -36,6 +36,22 @@ class ErrorsTest extends EmulatorTest {
     }
 
     @Test
+    void exceptionsSerializeWithTheirFields() throws Exception {
+        SfscaleException e = NativeKt.toException(io.sfscale.ffi.Sfscale_jvmKt.makeError("Lock", "UNABLE_TO_LOCK_ROW", "busy"));
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try (java.io.ObjectOutputStream out = new java.io.ObjectOutputStream(bytes)) {
+            out.writeObject(e);
+        }
+        try (java.io.ObjectInputStream in = new java.io.ObjectInputStream(
+                new java.io.ByteArrayInputStream(bytes.toByteArray()))) {
+            SfscaleException back = (SfscaleException) in.readObject();
+            assertSame(SfscaleException.Lock.class, back.getClass());
+            assertEquals("UNABLE_TO_LOCK_ROW", back.getCode());
+            assertEquals(e.getDetails(), back.getDetails());
+        }
+    }
+
+    @Test
     void badConfigurationNamesTheSetting() {
         SfscaleException.Config batch = assertThrows(SfscaleException.Config.class,
                 () -> emu.builder().queryBatchSize(10).build());
