@@ -63,3 +63,8 @@ git diff --exit-code -- bindings-jvm/src/generated \
 (cd bindings-jvm && mvn -B -q dependency:build-classpath -DincludeScope=runtime -Dmdep.outputFile=target/classpath.txt)
 java -cp "bindings-jvm/target/sfscale-0.1.0.jar:$(cat bindings-jvm/target/classpath.txt)" \
   examples/java/ScheduledSync.java --emulator "$SFSCALE_EMULATOR_BIN"
+
+step "Benchmark suite smoke run (tiny, debug; checks results, never gates on time)"
+"$venv/bin/ruff" check benches/run.py benches/suite
+"$venv/bin/ruff" format --check benches/run.py benches/suite
+python3 benches/run.py --size tiny
