@@ -563,3 +563,48 @@ async fn a_bulk_brownout_of_503s_and_resets_still_lands_every_row_exactly_once()
             > 0
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_brownout_while_polling_a_running_job_delays_the_run_but_never_ends_it() {
+    let mut config = Config::default();
+    config.bulk.row_micros = 1_000;
+    config.bulk.parallel_batches = 1;
+    let emu = Emu::start_with(config).await;
+    let client = emu.client();
+    let dir = tempfile::tempdir().unwrap();
+    let rows = 2_000u64;
+    let records: Vec<Record> = (0..rows)
+        .map(|i| record(json!({"Name": format!("P{i}"), "External_Id__c": format!("POLL-{i}")})))
+        .collect();
+    let run = tokio::spawn({
+        let bulk = bulk(&client, &dir);
+        async move {
+            bulk.ingest("Account", Operation::Insert)
+                .poll_interval(Duration::from_millis(50), Duration::from_millis(200))
+                .run(IngestInput::from_records(records))
+                .await
+        }
+    });
+    // Once the job runs on the server, every bulk call answers 503 for longer than the
+    // pipeline's retries last (4 attempts, full-jitter backoff well under a second).
+    let running = async {
+        while count(&emu.stats().await, &["bulk_jobs", "InProgress"]) == 0 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(60), running)
+        .await
+        .expect("the job starts running");
+    emu.set_faults(json!({"seed": 3, "rules": [
+        {"route": "bulk", "share": 1.0, "effect": "503", "for_s": 2.5}
+    ]}))
+    .await;
+    let result = run.await.unwrap().expect("polling outlives the brownout");
+    let stats = emu.stats().await;
+    assert_eq!((result.rows_succeeded, result.rows_failed), (rows, 0));
+    assert_eq!(count(&stats, &["records", "Account"]), rows);
+    assert!(
+        count(&stats, &["faults_injected", "503"]) >= 4,
+        "the brownout hit the polls"
+    );
+}

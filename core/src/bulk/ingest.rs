@@ -281,7 +281,17 @@ impl RunContext {
         let mut delays = PollBackoff::new(self.settings.poll_initial, self.settings.poll_max);
         let mut seen = 0;
         loop {
-            let info = self.wire.job_info("ingest", &job).await?;
+            let info = match self.wire.job_info("ingest", &job).await {
+                Ok(info) => info,
+                Err(error) if worth_another_job(&error) && !stops_the_run(&error) => {
+                    // The job keeps running on the server whatever happened to this GET: a
+                    // brownout that outlasts the pipeline's retries only delays the next look.
+                    tracing::warn!(chunk = chunk.plan.id, %error, "polling a closed job failed; polling again");
+                    tokio::time::sleep(delays.next().unwrap_or(self.settings.poll_max)).await;
+                    continue;
+                }
+                Err(error) => return Err(error),
+            };
             self.progress
                 .processing(info.number_records_processed.saturating_sub(seen));
             seen = seen.max(info.number_records_processed);
