@@ -19,6 +19,7 @@
 //! - [`queue`]: `NativeQueue`, the durable write-behind queue.
 //! - [`soql`]: `NativeSoql`, the core's SOQL builder (values escaped, never query text).
 //! - [`listen`]: listeners (events, progress, queue outcomes) called from a thread of their own.
+//! - [`logs`]: the core's `tracing` events forwarded to JVM logging, when asked.
 //! - [`json`]: JSON text to core records and back.
 
 // `FfiError` is the boundary's error: the `ErrorInfo` record Kotlin receives, built only on the
@@ -30,6 +31,7 @@ mod client;
 mod errors;
 mod json;
 mod listen;
+mod logs;
 mod queue;
 mod records;
 mod soql;

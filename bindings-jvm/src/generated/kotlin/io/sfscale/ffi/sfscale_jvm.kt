@@ -730,6 +730,10 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_sfscale_jvm_checksum_func_make_error(
     ): Int
+    external fun uniffi_sfscale_jvm_checksum_func_forward_logs(
+    ): Int
+    external fun uniffi_sfscale_jvm_checksum_func_stop_forwarding_logs(
+    ): Int
     external fun uniffi_sfscale_jvm_checksum_method_nativebulk_ingest_csv(
     ): Int
     external fun uniffi_sfscale_jvm_checksum_method_nativebulk_ingest_rows(
@@ -992,6 +996,10 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_sfscale_jvm_fn_func_make_error(`kind`: RustBuffer.ByValue,`code`: RustBuffer.ByValue,`message`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_sfscale_jvm_fn_func_forward_logs(`listener`: Long,`level`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_sfscale_jvm_fn_func_stop_forwarding_logs(uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
     external fun ffi_sfscale_jvm_rustbuffer_alloc(`size`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun ffi_sfscale_jvm_rustbuffer_from_bytes(`bytes`: ForeignBytes.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -1115,6 +1123,12 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_sfscale_jvm_checksum_func_make_error() and 0xFFFF) != 39859) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_sfscale_jvm_checksum_func_forward_logs() and 0xFFFF) != 42931) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_sfscale_jvm_checksum_func_stop_forwarding_logs() and 0xFFFF) != 8022) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_sfscale_jvm_checksum_method_nativebulk_ingest_csv() and 0xFFFF) != 10399) {
@@ -6505,6 +6519,34 @@ public object FfiConverterMapStringString: FfiConverterRustBuffer<Map<kotlin.Str
 }
     )
     }
+    
+
+        /**
+         * Forwards core log events at `level` (`ERROR`, `WARN`, `INFO`, `DEBUG`, `TRACE`) and above to
+         * `listener`, replacing any earlier listener.
+         */
+    @Throws(FfiException::class) fun `forwardLogs`(`listener`: JsonListener, `level`: kotlin.String)
+        = 
+    uniffiRustCallWithError(FfiException) { _status ->
+    UniffiLib.uniffi_sfscale_jvm_fn_func_forward_logs(
+    
+        
+        FfiConverterTypeJsonListener.lower(`listener`),
+        FfiConverterString.lower(`level`),_status)
+}
+    
+    
+
+        /**
+         * Stops forwarding.
+         */ fun `stopForwardingLogs`()
+        = 
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_sfscale_jvm_fn_func_stop_forwarding_logs(
+    
+        _status)
+}
+    
     
 
 
