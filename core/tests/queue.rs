@@ -23,8 +23,12 @@ use sfscale::{Client, Queue, QueueConfig, WriteOp};
 const CHILD_JOURNAL: &str = "SFSCALE_QUEUE_TEST_CHILD_JOURNAL";
 /// Env var giving the child the emulator URL.
 const CHILD_EMULATOR: &str = "SFSCALE_QUEUE_TEST_CHILD_EMULATOR";
+/// Env var selecting the child's workload: `upsert` (default) or `bulk_insert`.
+const CHILD_MODE: &str = "SFSCALE_QUEUE_TEST_CHILD_MODE";
 /// Writes the child offers before it is killed.
 const CHILD_WRITES: usize = 3_000;
+/// Inserts the bulk child offers (all of them go into one bulk run).
+const BULK_CHILD_WRITES: usize = 1_000;
 
 fn record(value: Value) -> Record {
     value.as_object().expect("an object").clone()
@@ -178,6 +182,9 @@ async fn child_role_enqueues_until_killed() {
         )
         .build()
         .unwrap();
+    if std::env::var(CHILD_MODE).as_deref() == Ok("bulk_insert") {
+        return bulk_child(&client, &journal).await;
+    }
     let config = QueueConfig::new(journal)
         .no_bulk()
         .batch_size(20)
@@ -193,6 +200,119 @@ async fn child_role_enqueues_until_killed() {
         println!("accepted {ext} {}", ticket.0);
     }
     std::future::pending::<()>().await;
+}
+
+/// The name in a child's `accepted <name> <ticket>` line (the test harness may print its
+/// own text before the first one on the same line).
+fn accepted_name(line: &str) -> Option<String> {
+    let (_, rest) = line.split_once("accepted ")?;
+    rest.split(' ').next().map(str::to_owned)
+}
+
+/// The bulk child: inserts that pile up while collections calls fail, then go out as one
+/// bulk run; it reports each accepted write and waits to be killed.
+async fn bulk_child(client: &Client, journal: &str) {
+    let config = QueueConfig::new(journal)
+        .bulk_threshold(300)
+        .retry_backoff(Duration::from_millis(200), Duration::from_secs(2));
+    let queue = client.queue(config).await.unwrap();
+    for i in 0..BULK_CHILD_WRITES {
+        let name = format!("bk-{i}");
+        let ticket = queue
+            .enqueue(
+                "Account",
+                WriteOp::Insert,
+                record(json!({ "Name": name })),
+                None,
+            )
+            .await
+            .unwrap();
+        println!("accepted {name} {}", ticket.0);
+    }
+    std::future::pending::<()>().await;
+}
+
+/// T10 for a bulk run: a process killed while its bulk insert job runs; the restarted process
+/// resumes that run (no second upload) and every insert exists exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_process_killed_during_a_bulk_insert_resumes_the_run_and_inserts_each_record_once() {
+    // Bulk processing takes ~3 ms per row, so the job is still running at the kill.
+    let mut setup = sfscale_emulator::Config::default();
+    setup.bulk.row_micros = 3_000;
+    let emu = Emu::start_with(setup).await;
+    // Collections calls fail, so the inserts pile up past the bulk threshold.
+    emu.set_faults(
+        json!({"seed": 4, "rules": [{"route": "composite", "share": 1.0, "effect": "503"}]}),
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("queue.sqlite");
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "child_role_enqueues_until_killed",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD_JOURNAL, &journal)
+        .env(CHILD_EMULATOR, emu.url())
+        .env(CHILD_MODE, "bulk_insert")
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("child starts");
+    let accepted = BufReader::new(child.stdout.take().unwrap())
+        .lines()
+        .map_while(Result::ok)
+        .filter_map(|l| accepted_name(&l))
+        .take(BULK_CHILD_WRITES)
+        .count();
+    assert_eq!(accepted, BULK_CHILD_WRITES);
+    // No signal crosses the process boundary: watch the emulator for the upload.
+    while count(&emu.stats().await, &["bulk_uploads"]) == 0 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    child.kill().expect("SIGKILL");
+    child.wait().unwrap();
+    let at_kill = emu.stats().await;
+    emu.set_faults(json!({"seed": 4, "rules": []})).await;
+
+    let client = emu.client();
+    let queue = client
+        .queue(config(dir.path()))
+        .await
+        .expect("the journal reopens after the kill");
+    queue.flush().await.unwrap();
+    let stats = emu.stats().await;
+    println!(
+        "bulk kill: at the kill {} stored, {} uploads; finally {} stored, {} uploads, queue {:?}",
+        at_kill["records"]["Account"],
+        at_kill["bulk_uploads"],
+        stats["records"]["Account"],
+        stats["bulk_uploads"],
+        queue.stats()
+    );
+    assert_eq!(
+        count(&stats, &["bulk_uploads"]),
+        1,
+        "the run was resumed, not uploaded again"
+    );
+    let rows: Vec<Record> = client
+        .query("SELECT Name FROM Account")
+        .try_collect()
+        .await
+        .unwrap();
+    let names: std::collections::BTreeSet<&str> =
+        rows.iter().filter_map(|r| r["Name"].as_str()).collect();
+    assert_eq!(
+        (rows.len(), names.len()),
+        (BULK_CHILD_WRITES, BULK_CHILD_WRITES),
+        "each insert once"
+    );
+    assert_eq!(
+        (queue.stats().delivered, queue.stats().dead_letters),
+        (BULK_CHILD_WRITES as u64, 0)
+    );
+    queue.close().await.unwrap();
 }
 
 /// T10: a process killed with writes pending and in flight; a new process delivers every
@@ -224,18 +344,17 @@ async fn a_killed_process_restarted_delivers_every_accepted_write_exactly_once()
     let mut lines = stdout.lines();
     while accepted.len() < 1_000 {
         let line = lines.next().expect("the child keeps enqueuing").unwrap();
-        if let Some(rest) = line.strip_prefix("accepted ") {
-            accepted.push(rest.split(' ').next().unwrap().to_owned());
-        }
+        accepted.extend(accepted_name(&line));
     }
     let stored_before_kill = count(&emu.stats().await, &["records", "Account"]);
     child.kill().expect("SIGKILL"); // std's kill is SIGKILL on Unix
     child.wait().unwrap();
     // Lines the child printed before dying are accepted writes too.
-    accepted.extend(lines.map_while(Result::ok).filter_map(|l| {
-        l.strip_prefix("accepted ")
-            .map(|r| r.split(' ').next().unwrap().to_owned())
-    }));
+    accepted.extend(
+        lines
+            .map_while(Result::ok)
+            .filter_map(|l| accepted_name(&l)),
+    );
     println!(
         "killed after {} accepted writes, {stored_before_kill} stored",
         accepted.len()

@@ -17,7 +17,9 @@ use super::config::{QueueConfig, WhenFull};
 use super::item::{NewWrite, WriteOp};
 use super::journal::Journal;
 use super::outcome::{DeadLetter, OutcomeBus, QueueEvent, Ticket};
-use super::worker::{commit_loop, dispatch_loop, journal, now_ms, Counters, Shared, Submission};
+use super::worker::{
+    commit_loop, dispatch_loop, journal, now_ms, resume_bulk_runs, Counters, Shared, Submission,
+};
 use crate::client::Client;
 use crate::error::{Error, ErrorKind};
 use crate::rest::Record;
@@ -141,6 +143,10 @@ impl Queue {
         let tasks = vec![
             tokio::spawn(commit_loop(Arc::clone(&shared), submissions)),
             tokio::spawn(dispatch_loop(Arc::clone(&shared))),
+            tokio::spawn(resume_bulk_runs(
+                Arc::clone(&shared),
+                recovered.bulk_runs.clone(),
+            )),
         ];
         if recovered.resumed_in_flight > 0 {
             tracing::info!(

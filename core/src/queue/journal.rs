@@ -40,6 +40,8 @@ CREATE TABLE IF NOT EXISTS queue_writes (
   solo INTEGER NOT NULL DEFAULT 0,
   not_before_ms INTEGER NOT NULL DEFAULT 0,
   covers INTEGER,
+  bulk_run TEXT,
+  bulk_row INTEGER,
   enqueued_ms INTEGER NOT NULL,
   error TEXT
 );
@@ -72,7 +74,7 @@ pub struct GroupStat {
 }
 
 /// What a restart found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Recovered {
     /// Writes without an outcome (pending, including those that were in flight).
     pub unresolved: u64,
@@ -80,6 +82,8 @@ pub struct Recovered {
     pub resumed_in_flight: u64,
     /// Dead letters.
     pub dead: u64,
+    /// Bulk runs that were in flight: their writes stay in flight until the run is resumed.
+    pub bulk_runs: Vec<String>,
 }
 
 /// The journal file. Methods block; callers run them off the async threads.
@@ -144,11 +148,12 @@ impl Journal {
         })
     }
 
-    /// T10: writes left in flight by a previous process go back to pending.
+    /// T10: writes left in flight by a previous process go back to pending, except those of a
+    /// bulk run, which the bulk engine's own journal can resume (no second upload).
     pub fn recover(&self) -> Result<Recovered, Error> {
         let conn = self.conn.lock();
         let resumed = conn
-            .execute("UPDATE queue_writes SET state = 'pending', not_before_ms = 0 WHERE state = 'in_flight'", [])
+            .execute("UPDATE queue_writes SET state = 'pending', not_before_ms = 0 WHERE state = 'in_flight' AND bulk_run IS NULL", [])
             .map_err(db_error)? as u64;
         let count = |state: ItemState| {
             conn.query_row(
@@ -159,10 +164,19 @@ impl Journal {
             .map(|n| n as u64)
             .map_err(db_error)
         };
+        let mut runs = conn
+            .prepare("SELECT DISTINCT bulk_run FROM queue_writes WHERE state = 'in_flight' AND bulk_run IS NOT NULL")
+            .map_err(db_error)?;
+        let bulk_runs = runs
+            .query_map([], |r| r.get::<_, String>(0))
+            .map_err(db_error)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(db_error)?;
         Ok(Recovered {
-            unresolved: count(ItemState::Pending)?,
+            unresolved: count(ItemState::Pending)? + count(ItemState::InFlight)?,
             resumed_in_flight: resumed,
             dead: count(ItemState::Dead)?,
+            bulk_runs,
         })
     }
 
@@ -246,8 +260,9 @@ impl Journal {
     }
 
     /// The oldest `limit` ready pending writes of `group`, in acceptance order, leaving out
-    /// writes whose key has an older unresolved write in another group (update then delete of
-    /// one `Id`): those wait, so one key's writes reach Salesforce in order across operations.
+    /// writes whose key has an older write in flight, or pending in another group (update then
+    /// delete of one `Id`): those wait, so one key's writes reach Salesforce in order, across
+    /// operations too. (Older pending writes of the same group are the collapse's business.)
     pub fn candidates(
         &self,
         group: &GroupKey,
@@ -261,7 +276,7 @@ impl Journal {
                AND (key IS NULL OR NOT EXISTS (
                  SELECT 1 FROM queue_writes o
                  WHERE o.object = w.object AND o.key = w.key AND o.seq < w.seq
-                   AND o.state IN ('pending', 'in_flight') AND (o.op != w.op OR o.ext_field != w.ext_field)))
+                   AND (o.state = 'in_flight' OR (o.state = 'pending' AND (o.op != w.op OR o.ext_field != w.ext_field)))))
              ORDER BY seq LIMIT ?5"
         );
         let mut stmt = conn.prepare_cached(&sql).map_err(db_error)?;
@@ -286,13 +301,21 @@ impl Journal {
     /// `superseded` pairs a write with the one replacing it; the replacing write inherits the
     /// oldest ticket it stands for (`covers`), so a flush that waits for the replaced write
     /// waits for its replacement.
-    pub fn take(&self, taken: &[u64], superseded: &[(u64, u64)]) -> Result<(), Error> {
+    ///
+    /// With `bulk_run`, the taken writes are rows of that bulk run, in order.
+    pub fn take(
+        &self,
+        taken: &[u64],
+        superseded: &[(u64, u64)],
+        bulk_run: Option<&str>,
+    ) -> Result<(), Error> {
         let mut conn = self.conn.lock();
         let tx = conn.transaction().map_err(db_error)?;
         {
-            let mut fly = tx.prepare_cached("UPDATE queue_writes SET state = 'in_flight' WHERE seq = ?1 AND state = 'pending'").map_err(db_error)?;
-            for seq in taken {
-                fly.execute([*seq as i64]).map_err(db_error)?;
+            let mut fly = tx.prepare_cached("UPDATE queue_writes SET state = 'in_flight', bulk_run = ?2, bulk_row = ?3 WHERE seq = ?1 AND state = 'pending'").map_err(db_error)?;
+            for (row, seq) in taken.iter().enumerate() {
+                fly.execute(params![*seq as i64, bulk_run, bulk_run.map(|_| row as i64)])
+                    .map_err(db_error)?;
             }
             let mut inherit = tx
                 .prepare_cached(
@@ -327,7 +350,7 @@ impl Journal {
                 .prepare_cached("DELETE FROM queue_writes WHERE seq = ?1")
                 .map_err(db_error)?;
             let mut pending = tx
-                .prepare_cached("UPDATE queue_writes SET state = 'pending', attempts = attempts + 1, not_before_ms = ?2, solo = solo OR ?3 WHERE seq = ?1")
+                .prepare_cached("UPDATE queue_writes SET state = 'pending', bulk_run = NULL, attempts = attempts + 1, not_before_ms = ?2, solo = solo OR ?3 WHERE seq = ?1")
                 .map_err(db_error)?;
             let mut dead = tx
                 .prepare_cached("UPDATE queue_writes SET state = 'dead', attempts = attempts + 1, error = ?2 WHERE seq = ?1")
@@ -350,6 +373,15 @@ impl Journal {
             }
         }
         tx.commit().map_err(db_error)
+    }
+
+    /// The in-flight writes of bulk run `run_id`, in row order.
+    pub fn bulk_items(&self, run_id: &str) -> Result<Vec<Item>, Error> {
+        let conn = self.conn.lock();
+        let sql = format!("SELECT {COLUMNS} FROM queue_writes WHERE state = 'in_flight' AND bulk_run = ?1 ORDER BY bulk_row");
+        let mut stmt = conn.prepare_cached(&sql).map_err(db_error)?;
+        let rows = stmt.query_map([run_id], read_item).map_err(db_error)?;
+        rows.map(|r| r.map_err(db_error)?).collect()
     }
 
     /// Writes accepted up to and including `ticket` that have no outcome yet, counting a write
@@ -534,7 +566,7 @@ mod tests {
         assert_eq!((group.ready, group.oldest_ready_ms), (3, Some(1_000)));
         let items = journal.candidates(&group.key, 1_000, 2).unwrap();
         assert_eq!(items.iter().map(|i| i.seq).collect::<Vec<_>>(), vec![1, 2]);
-        journal.take(&[1, 2], &[]).unwrap();
+        journal.take(&[1, 2], &[], None).unwrap();
         drop(journal);
         let journal = open(&dir);
         let recovered = journal.recover().unwrap();
@@ -543,7 +575,8 @@ mod tests {
             Recovered {
                 unresolved: 3,
                 resumed_in_flight: 2,
-                dead: 0
+                dead: 0,
+                bulk_runs: vec![]
             }
         );
         assert_eq!(journal.last_ticket().unwrap(), Ticket(3));
@@ -557,7 +590,7 @@ mod tests {
         journal.append(&[upsert("a")], 1_000).unwrap();
         let group = journal.groups(1_000).unwrap().remove(0);
         let items = journal.candidates(&group.key, 1_000, 10).unwrap();
-        journal.take(&[2, 3], &[(1, 3)]).unwrap();
+        journal.take(&[2, 3], &[(1, 3)], None).unwrap();
         assert_eq!(
             journal.unresolved_through(Ticket(1)).unwrap(),
             1,
@@ -602,7 +635,7 @@ mod tests {
         let updates = journal
             .candidates(&group(WriteOp::Update), 1_000, 10)
             .unwrap();
-        journal.take(&[1], &[]).unwrap();
+        journal.take(&[1], &[], None).unwrap();
         assert!(
             journal
                 .candidates(&group(WriteOp::Delete), 1_000, 10)
@@ -649,6 +682,36 @@ mod tests {
     }
 
     #[test]
+    fn t10_writes_of_a_bulk_run_stay_in_flight_across_a_restart_for_the_run_to_resume() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = open(&dir);
+        journal
+            .append(&[upsert("a"), upsert("b"), upsert("c")], 1_000)
+            .unwrap();
+        journal.take(&[2, 1], &[], Some("queue-run")).unwrap();
+        journal.take(&[3], &[], None).unwrap();
+        drop(journal);
+        let journal = open(&dir);
+        let recovered = journal.recover().unwrap();
+        assert_eq!(
+            recovered,
+            Recovered {
+                unresolved: 3,
+                resumed_in_flight: 1,
+                dead: 0,
+                bulk_runs: vec!["queue-run".into()]
+            }
+        );
+        let rows: Vec<u64> = journal
+            .bulk_items("queue-run")
+            .unwrap()
+            .iter()
+            .map(|i| i.seq)
+            .collect();
+        assert_eq!(rows, vec![2, 1], "in the run's row order");
+    }
+
+    #[test]
     fn a_second_opener_of_a_live_journal_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let _first = open(&dir);
@@ -665,7 +728,7 @@ mod tests {
             .unwrap();
         let group = journal.groups(1_000).unwrap().remove(0);
         let items = journal.candidates(&group.key, 1_000, 10).unwrap();
-        journal.take(&[1, 2, 3], &[]).unwrap();
+        journal.take(&[1, 2, 3], &[], None).unwrap();
         let error = WriteError {
             code: "REQUIRED_FIELD_MISSING".into(),
             message: "Required fields are missing: [Name]".into(),

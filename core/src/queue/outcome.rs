@@ -31,6 +31,16 @@ pub struct WriteError {
     pub fields: Vec<String>,
 }
 
+impl From<crate::bulk::RowError> for WriteError {
+    fn from(e: crate::bulk::RowError) -> WriteError {
+        WriteError {
+            code: e.code,
+            message: e.message,
+            fields: e.fields,
+        }
+    }
+}
+
 impl From<&RecordError> for WriteError {
     fn from(e: &RecordError) -> WriteError {
         WriteError {

@@ -13,10 +13,8 @@
 //! and the queue must tell "Salesforce refused this record" (a dead letter) from "the call
 //! did not go through" (send again later); here the two stay apart ([`super::state`]).
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use parking_lot::Mutex;
 use reqwest::Method;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -25,9 +23,9 @@ use super::item::{Item, WriteOp};
 use super::journal::GroupKey;
 use super::outcome::WriteError;
 use super::state::{is_refusal, settle_bulk_row, settle_call, settle_record, Settle};
-use crate::bulk::{Bulk, IngestInput, Operation, RowOutcome};
+use crate::bulk::{Bulk, BulkResult, IngestInput, Operation, RowError, RowOutcome};
 use crate::client::Client;
-use crate::error::Error;
+use crate::error::{Error, ErrorKind};
 use crate::pipeline::{Request, Target};
 use crate::rest::{Record, RecordError};
 
@@ -174,26 +172,42 @@ fn bulk_operation(op: &WriteOp) -> Operation {
     }
 }
 
-/// Sends `items` (one group) as one bulk ingest run and settles each by its row's outcome.
-/// Rows the run did not settle (it failed part way) are settled by the run's error.
-pub async fn send_bulk(bulk: &Bulk, group: &GroupKey, items: Vec<Item>) -> Sent {
-    let rows: Arc<Mutex<Vec<Option<RowOutcome>>>> = Arc::new(Mutex::new(vec![None; items.len()]));
-    let sink = Arc::clone(&rows);
-    let mut ingest = bulk
-        .ingest(&group.object, bulk_operation(&group.op))
-        .poll_interval(BULK_POLL.0, BULK_POLL.1)
-        .on_row(move |outcome| {
-            let mut rows = sink.lock();
-            if let Some(slot) = outcome.row.and_then(|r| rows.get_mut(r as usize)) {
-                *slot = Some(outcome.clone());
-            }
-        });
-    if let Some(field) = group.op.external_id() {
-        ingest = ingest.external_id(field);
-    }
-    let records: Vec<Record> = items.iter().map(|i| i.record.clone()).collect();
-    let run = ingest.run(IngestInput::from_records(records)).await;
-    let rows = std::mem::take(&mut *rows.lock());
+/// Sends `items` (one group) as the bulk ingest run `run_id` — or, with `resume`, continues
+/// that run after a restart (the bulk engine's journal knows which jobs exist, so nothing is
+/// uploaded twice) — and settles each write by its row in the run's outcome files. Writes
+/// without an outcome (the run failed part way, or a resumed run is unknown because the
+/// process died before it started) are settled by the run's error: sent again later.
+pub async fn send_bulk(
+    bulk: &Bulk,
+    group: &GroupKey,
+    items: Vec<Item>,
+    run_id: &str,
+    resume: bool,
+) -> Sent {
+    let run = if resume {
+        bulk.resume(run_id).run().await
+    } else {
+        let mut ingest = bulk
+            .ingest(&group.object, bulk_operation(&group.op))
+            .run_id(run_id)
+            .poll_interval(BULK_POLL.0, BULK_POLL.1);
+        if let Some(field) = group.op.external_id() {
+            ingest = ingest.external_id(field);
+        }
+        let records: Vec<Record> = items.iter().map(|i| i.record.clone()).collect();
+        ingest.run(IngestInput::from_records(records)).await
+    };
+    let rows = match &run {
+        Ok(result) => read_outcomes(result, items.len()).unwrap_or_else(|e| {
+            tracing::warn!(
+                code = e.code(),
+                message = e.message(),
+                "bulk outcome files unreadable; the writes are sent again"
+            );
+            vec![None; items.len()]
+        }),
+        Err(_) => vec![None; items.len()],
+    };
     let answered = run.as_ref().map_or_else(|e| e.status().is_some(), |_| true);
     let failed = run.as_ref().is_err_and(|e| !is_refusal(e));
     let settled = items
@@ -205,13 +219,7 @@ pub async fn send_bulk(bulk: &Bulk, group: &GroupKey, items: Vec<Item>) -> Sent 
                     &group.op,
                     row.id,
                     row.created,
-                    row.error
-                        .map(|e| WriteError {
-                            code: e.code,
-                            message: e.message,
-                            fields: e.fields,
-                        })
-                        .as_ref(),
+                    row.error.map(WriteError::from).as_ref(),
                 ),
                 (None, Err(error)) => settle_call(error, false),
                 (None, Ok(_)) => Settle::Retry("RESULT_MISSING".into()),
@@ -224,6 +232,42 @@ pub async fn send_bulk(bulk: &Bulk, group: &GroupKey, items: Vec<Item>) -> Sent 
         answered,
         failed,
     }
+}
+
+/// Each input row's outcome from a run's `success.csv` and `error.csv` (first columns:
+/// `sfscale__Row`, `sf__Id`, then `sf__Created` or `sf__Error`).
+fn read_outcomes(result: &BulkResult, rows: usize) -> Result<Vec<Option<RowOutcome>>, Error> {
+    let mut out = vec![None; rows];
+    for (path, success) in [(&result.success_file, true), (&result.error_file, false)] {
+        if !path.exists() {
+            continue;
+        }
+        let unreadable = |e: csv::Error| {
+            Error::new(
+                ErrorKind::Config,
+                "QUEUE_BULK_OUTCOME",
+                format!("{}: {e}", path.display()),
+            )
+        };
+        let mut reader = csv::Reader::from_path(path).map_err(unreadable)?;
+        for record in reader.records() {
+            let record = record.map_err(unreadable)?;
+            let Some(row) = record.get(0).and_then(|r| r.parse::<u64>().ok()) else {
+                continue;
+            };
+            let third = record.get(2).unwrap_or_default();
+            let outcome = RowOutcome {
+                row: Some(row),
+                id: record.get(1).filter(|v| !v.is_empty()).map(str::to_owned),
+                created: success.then(|| third.eq_ignore_ascii_case("true")),
+                error: (!success).then(|| RowError::parse(third)),
+            };
+            if let Some(slot) = usize::try_from(row).ok().and_then(|r| out.get_mut(r)) {
+                *slot = Some(outcome);
+            }
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

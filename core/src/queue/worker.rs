@@ -50,7 +50,7 @@ const COMMIT_BURST: usize = 1_024;
 pub fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| millis(d))
+        .map_or(0, millis)
 }
 
 /// A duration in whole milliseconds, saturating (a configured `Duration::MAX` means "never").
@@ -321,31 +321,90 @@ async fn take_and_send(
         .iter()
         .map(|(i, by)| (i.seq, by.0))
         .collect();
-    let gate = shared.settling.lock().await;
-    journal(shared, move |j| j.take(&taken, &dropped)).await?;
-    {
-        let mut busy = shared.busy.lock();
-        busy.extend(
-            picked
-                .batch
-                .iter()
-                .filter_map(|i| Some((i.object.clone(), i.key.clone()?))),
-        );
-    }
-    settle_superseded(shared, &picked.superseded);
-    drop(gate);
-    let use_bulk = config
+    let how = if config
         .bulk_threshold
         .is_some_and(|t| picked.batch.len() >= t)
-        && picked.batch.len() > config.batch_size;
+        && picked.batch.len() > config.batch_size
+    {
+        How::Bulk {
+            run_id: format!("queue-{}-{now}", taken[0]),
+            resume: false,
+        }
+    } else {
+        How::Collections
+    };
+    let run = match &how {
+        How::Bulk { run_id, .. } => Some(run_id.clone()),
+        How::Collections => None,
+    };
+    let gate = shared.settling.lock().await;
+    journal(shared, move |j| j.take(&taken, &dropped, run.as_deref())).await?;
+    mark_busy(shared, &picked.batch);
+    settle_superseded(shared, &picked.superseded);
+    drop(gate);
     tokio::spawn(send(
         Arc::clone(shared),
         group.key,
         picked.batch,
-        use_bulk,
+        how,
         permit,
     ));
     Ok(true)
+}
+
+fn mark_busy(shared: &Shared, items: &[Item]) {
+    let mut busy = shared.busy.lock();
+    busy.extend(
+        items
+            .iter()
+            .filter_map(|i| Some((i.object.clone(), i.key.clone()?))),
+    );
+}
+
+/// How a batch is sent.
+enum How {
+    /// One sObject Collections call.
+    Collections,
+    /// A bulk ingest run (new, or resumed after a restart).
+    Bulk { run_id: String, resume: bool },
+}
+
+/// T10 for bulk runs: continues the runs a previous process left in flight, each as a send.
+pub async fn resume_bulk_runs(shared: Arc<Shared>, runs: Vec<String>) {
+    for run_id in runs {
+        let id = run_id.clone();
+        let items = match journal(&shared, move |j| j.bulk_items(&id)).await {
+            Ok(items) if !items.is_empty() => items,
+            Ok(_) => continue,
+            Err(error) => {
+                tracing::warn!(
+                    code = error.code(),
+                    message = error.message(),
+                    run_id,
+                    "cannot read a bulk run's writes"
+                );
+                continue;
+            }
+        };
+        let group = GroupKey {
+            object: items[0].object.clone(),
+            op: items[0].op.clone(),
+        };
+        mark_busy(&shared, &items);
+        let Ok(permit) = Arc::clone(&shared.slots).acquire_owned().await else {
+            return;
+        };
+        tokio::spawn(send(
+            Arc::clone(&shared),
+            group,
+            items,
+            How::Bulk {
+                run_id,
+                resume: true,
+            },
+            permit,
+        ));
+    }
 }
 
 /// A bulk-sized pick that collapsed below the threshold is redone at collections size.
@@ -388,14 +447,15 @@ async fn send(
     shared: Arc<Shared>,
     group: GroupKey,
     batch: Vec<Item>,
-    bulk: bool,
+    how: How,
     permit: OwnedSemaphorePermit,
 ) {
     let n = batch.len() as u64;
-    let sent = if bulk {
-        send_bulk(&shared.bulk, &group, batch).await
-    } else {
-        send_collections(&shared.client, &group, batch).await
+    let sent = match how {
+        How::Bulk { run_id, resume } => {
+            send_bulk(&shared.bulk, &group, batch, &run_id, resume).await
+        }
+        How::Collections => send_collections(&shared.client, &group, batch).await,
     };
     if sent.failed {
         // Back off the whole queue, not only these writes: during a brownout one batch at a
