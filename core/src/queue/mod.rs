@@ -41,9 +41,12 @@
 //!   latest values. This is the operation to use for exactly-once results.
 //! - **update** and **delete** by `Id` are idempotent too (a delete sent again finds the
 //!   record gone, `ENTITY_IS_DELETED`, and counts as delivered).
-//! - **insert** is not: after a crash between send and journal update the record can be
-//!   created twice. Give such records an external id and enqueue an upsert instead, or accept
-//!   possible duplicates.
+//! - **insert** is not: after a crash between a collections call and the journal update the
+//!   record can be created twice. Give such records an external id and enqueue an upsert
+//!   instead, or accept possible duplicates. (Writes that went out in a **bulk job** are the
+//!   exception: the queue journals the bulk run's id with them and the new process resumes
+//!   that run through the bulk engine's own journal — no second upload — so they are saved
+//!   once, unless the process died before the bulk engine recorded the run.)
 //!
 //! Only one process may have a journal open (the file is locked); a second `open` fails with
 //! `QUEUE_JOURNAL_IN_USE` instead of sending the same writes twice.

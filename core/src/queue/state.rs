@@ -11,7 +11,7 @@
 //! | T7 | `InFlight` | a per-record error that is not retryable (`REQUIRED_FIELD_MISSING`, `DUPLICATE_VALUE`, ...) | `Dead` (dead-letter table, Salesforce's code and message) |
 //! | T8 | `InFlight` | Salesforce refused the whole call as invalid (4xx), batch of several; or failed the bulk job holding it | `Pending`, solo: each is sent alone |
 //! | T9 | `InFlight` | Salesforce refused the whole call as invalid, write sent alone | `Dead` |
-//! | T10 | `InFlight` | the journal is opened again (the process died mid-send) | `Pending` (sent again: at least once) |
+//! | T10 | `InFlight` | the journal is opened again (the process died mid-send) | `Pending` (sent again: at least once); a bulk run's writes stay `InFlight` and the run is resumed |
 //! | T11 | `Dead` | `replay` (optionally with a fixed record) | row deleted; a new `Pending` write with a new ticket |
 //! | T12 | `Dead` | `discard` | row deleted |
 //!
