@@ -116,3 +116,54 @@ async fn read_page(mut stream: Records) -> Result<(Option<String>, Option<State>
     };
     Ok((Some(json::text(&page)?), rest))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures::stream;
+
+    fn record(n: usize) -> Record {
+        let mut r = Record::new();
+        r.insert("n".into(), n.into());
+        r
+    }
+
+    fn pager(items: Vec<Result<Record, Error>>) -> std::sync::Arc<NativeRecords> {
+        NativeRecords::new(stream::iter(items).boxed())
+    }
+
+    fn count(page: &str) -> usize {
+        serde_json::from_str::<Vec<Record>>(page).unwrap().len()
+    }
+
+    #[tokio::test]
+    async fn records_read_before_an_error_come_first_then_the_error_then_the_end() {
+        let p = pager(vec![
+            Ok(record(1)),
+            Ok(record(2)),
+            Err(Error::invalid_input("boom")),
+        ]);
+        assert_eq!(
+            p.next_page().await.unwrap().as_deref(),
+            Some(r#"[{"n":1},{"n":2}]"#)
+        );
+        let FfiError::Core { info } = p.next_page().await.unwrap_err();
+        assert_eq!(info.code, "INVALID_INPUT");
+        assert_eq!(p.next_page().await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn a_page_holds_at_most_batch_records() {
+        let p = pager((0..BATCH + 500).map(|i| Ok(record(i))).collect());
+        assert_eq!(count(&p.next_page().await.unwrap().unwrap()), BATCH);
+        assert_eq!(count(&p.next_page().await.unwrap().unwrap()), 500);
+        assert_eq!(p.next_page().await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn ended_queries_stay_ended() {
+        let p = pager(vec![Ok(record(1))]);
+        p.end();
+        assert_eq!(p.next_page().await.unwrap(), None);
+    }
+}

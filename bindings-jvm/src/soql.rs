@@ -156,3 +156,66 @@ impl NativeSoql {
         Ok(self.inner.build()?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typed_literals_render_as_soql_literals() {
+        let q = NativeSoql::select("Opportunity".into(), vec!["Id".into()])
+            .where_cmp(
+                "CloseDate".into(),
+                "=".into(),
+                SoqlLiteral::Date {
+                    iso: "2024-06-30".into(),
+                },
+            )
+            .unwrap()
+            .where_cmp(
+                "CreatedDate".into(),
+                ">".into(),
+                SoqlLiteral::DateTime {
+                    iso: "2024-05-01T14:30:00+02:00".into(),
+                },
+            )
+            .unwrap()
+            .where_cmp(
+                "Name".into(),
+                "=".into(),
+                SoqlLiteral::Text {
+                    value: "2024-06-30".into(),
+                },
+            )
+            .unwrap();
+        let text = q.build().unwrap();
+        assert!(text.contains("CloseDate = 2024-06-30"), "{text}");
+        assert!(
+            text.contains("CreatedDate > 2024-05-01T12:30:00Z"),
+            "{text}"
+        );
+        assert!(text.contains("Name = '2024-06-30'"), "{text}");
+    }
+
+    #[test]
+    fn bad_operators_dates_and_limits_are_refused() {
+        let q = NativeSoql::select("Account".into(), vec![]);
+        assert!(q
+            .where_cmp("Name".into(), "~".into(), SoqlLiteral::Null)
+            .is_err());
+        assert!(q
+            .where_cmp(
+                "CloseDate".into(),
+                "=".into(),
+                SoqlLiteral::Date {
+                    iso: "30/06/2024".into()
+                }
+            )
+            .is_err());
+        assert!(q.limit(-1).is_err());
+        assert!(q
+            .build()
+            .unwrap()
+            .starts_with("SELECT COUNT() FROM Account"));
+    }
+}
