@@ -18,7 +18,8 @@ use super::item::{NewWrite, WriteOp};
 use super::journal::Journal;
 use super::outcome::{DeadLetter, OutcomeBus, QueueEvent, Ticket};
 use super::worker::{
-    commit_loop, dispatch_loop, journal, now_ms, resume_bulk_runs, Counters, Shared, Submission,
+    blocking, commit_loop, dispatch_loop, journal, now_ms, resume_bulk_runs, Counters, Shared,
+    Submission,
 };
 use crate::client::Client;
 use crate::error::{Error, ErrorKind};
@@ -81,28 +82,10 @@ impl Queue {
     pub async fn open(client: &Client, config: QueueConfig) -> Result<Queue, Error> {
         let backoff = config.validate()?;
         let (path, sync) = (config.path.clone(), config.sync);
-        let journal = Arc::new(
-            tokio::task::spawn_blocking(move || Journal::open(&path, sync))
-                .await
-                .map_err(|e| {
-                    Error::new(
-                        ErrorKind::Config,
-                        "QUEUE_JOURNAL",
-                        format!("journal task failed: {e}"),
-                    )
-                })??,
-        );
+        let journal = Arc::new(blocking(move || Journal::open(&path, sync)).await?);
         let recovered = {
             let journal = Arc::clone(&journal);
-            tokio::task::spawn_blocking(move || journal.recover())
-                .await
-                .map_err(|e| {
-                    Error::new(
-                        ErrorKind::Config,
-                        "QUEUE_JOURNAL",
-                        format!("journal task failed: {e}"),
-                    )
-                })??
+            blocking(move || journal.recover()).await?
         };
         let room = config.max_pending.saturating_sub(recovered.unresolved);
         let counters = Arc::new(Counters::default());

@@ -127,15 +127,20 @@ pub async fn journal<T: Send + 'static>(
     f: impl FnOnce(&Journal) -> Result<T, Error> + Send + 'static,
 ) -> Result<T, Error> {
     let journal = Arc::clone(&shared.journal);
-    tokio::task::spawn_blocking(move || f(&journal))
-        .await
-        .map_err(|e| {
-            Error::new(
-                ErrorKind::Config,
-                "QUEUE_JOURNAL",
-                format!("journal task failed: {e}"),
-            )
-        })?
+    blocking(move || f(&journal)).await
+}
+
+/// Runs blocking work (SQLite) on tokio's blocking pool.
+pub async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, Error> + Send + 'static,
+) -> Result<T, Error> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| {
+        Error::new(
+            ErrorKind::Config,
+            "QUEUE_JOURNAL",
+            format!("journal task failed: {e}"),
+        )
+    })?
 }
 
 impl Shared {
