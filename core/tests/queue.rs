@@ -322,7 +322,7 @@ async fn a_killed_process_restarted_delivers_every_accepted_write_exactly_once()
     let emu = Emu::start().await;
     // Slow collections calls, so the kill lands with calls in flight and writes pending.
     emu.set_faults(
-        json!({"seed": 3, "rules": [{"route": "composite", "share": 1.0, "effect": "delay:150"}]}),
+        json!({"seed": 3, "rules": [{"route": "composite", "share": 1.0, "effect": "delay:300"}]}),
     )
     .await;
     let dir = tempfile::tempdir().unwrap();
