@@ -228,7 +228,11 @@ public final class SfscaleClient implements AutoCloseable {
 
     /** Opens a durable write-behind queue journaled at {@code path}. */
     public SfscaleQueue queue(Path path, QueueOptions options) {
-        return new SfscaleQueue(Blocking.await(client.queueAsync(path, options)));
+        return Blocking.await(queueAsync(path, options));
+    }
+
+    public CompletableFuture<SfscaleQueue> queueAsync(Path path, QueueOptions options) {
+        return client.queueAsync(path, options).thenApply(SfscaleQueue::new);
     }
 
     /** The metrics snapshot, with the core's field names. */
