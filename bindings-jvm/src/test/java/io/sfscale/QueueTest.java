@@ -67,8 +67,8 @@ class QueueTest extends EmulatorTest {
     @Test
     void asyncEnqueuesThenFlush() {
         try (SfscaleClient client = emu.client();
-                SfscaleQueue queue = client.queue(tmp.resolve("queue.sqlite"),
-                        new QueueOptions().linger(Duration.ofMillis(10)))) {
+                SfscaleQueue queue = client.queueAsync(tmp.resolve("queue.sqlite"),
+                        new QueueOptions().linger(Duration.ofMillis(10))).join()) {
             List<CompletableFuture<Long>> accepted = new ArrayList<>();
             for (int i = 0; i < 50; i++) {
                 accepted.add(queue.enqueueAsync("Account", "insert", Map.of("Name", "a-" + i), null, null));
