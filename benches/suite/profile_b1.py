@@ -1,7 +1,9 @@
-"""Where B1's time goes: sfscale's bulk upsert from dicts, phase by phase.
+"""Where B1's (and B2's) time goes: sfscale's bulk ingest, phase by phase.
 
-    python profile_b1.py --url URL --ca CA.pem --rows 200000
+    python profile_b1.py --url URL --ca CA.pem --rows 200000 [--csv FILE]
 
+Without ``--csv``: B1, an upsert from ``rows`` dicts. With it: B2, an insert of the CSV file
+(which must hold ``rows`` rows).
 Runs the sfscale side of B1 once against a freshly reset emulator (started by the caller, as
 ``benches/run.py`` does) and prints when each phase ended, in seconds from the call: every
 row read and encoded (the binding's dict conversion included), every row uploaded, every job
@@ -30,12 +32,13 @@ def main() -> int:
     parser.add_argument("--ca", required=True)
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--scratch", default=".")
+    parser.add_argument("--csv", help="ingest this CSV file (B2) instead of dicts (B1)")
     args = parser.parse_args()
     requests.post(
         f"{args.url}/__emulator/reset", json={}, verify=args.ca
     ).raise_for_status()
-    data = p1.rows(args.rows, "u")
     bulk = sfscale_client(args.url, args.ca).bulk.with_work_dir(Path(args.scratch))
+    data = [] if args.csv else p1.rows(args.rows, "u")
     marks: dict[str, float] = {}
     start = time.perf_counter()
 
@@ -47,9 +50,16 @@ def main() -> int:
     stop = threading.Event()
     watcher = threading.Thread(target=watch_jobs, args=(args, marks, start, stop))
     watcher.start()
-    result = bulk.ingest(
-        "Account", "upsert", iter(data), external_id="External_Id__c", progress=progress
-    )
+    if args.csv:
+        result = bulk.ingest("Account", "insert", args.csv, progress=progress)
+    else:
+        result = bulk.ingest(
+            "Account",
+            "upsert",
+            iter(data),
+            external_id="External_Id__c",
+            progress=progress,
+        )
     marks["returned"] = time.perf_counter() - start
     stop.set()
     watcher.join()
