@@ -364,13 +364,13 @@ def capacity(release: bool, seconds: int) -> list[tuple[str, str, str]]:
     for path, label in [
         ("limits", "GET /limits"),
         (
-            "query?q=SELECT+Id,Name+FROM+Account+LIMIT+200",
-            "query, 200 records per response",
+            "query?q=SELECT+Id,Name,External_Id__c+FROM+Account",
+            "B3's query, one 2 000-record page per response",
         ),
     ]:
         out = sh(
             "cargo", "run", "-q", "-p", "sfscale-emulator", *profile, "--example", "throughput",
-            "--", "--seconds", str(seconds), "--path", path, "--accounts", "200",
+            "--", "--seconds", str(seconds), "--path", path, "--accounts", "2000",
             capture=True,
         )  # fmt: skip
         print(out, end="")
