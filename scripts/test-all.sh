@@ -22,6 +22,9 @@ cargo clippy --workspace --all-targets -q -- -D warnings
 step "cargo test (Rust unit, integration and emulator tests)"
 cargo test --workspace -q
 
+step "Rust example: a sync against the embedded emulator"
+cargo run -q -p sfscale --example sync
+
 step "Python venv for third-party client fidelity tests"
 venv="$root/.venv-test"
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
