@@ -99,6 +99,24 @@ def session(emulator) -> requests.Session:
     return s
 
 
+API_VERSION = "59.0"
+
+
+@pytest.fixture
+def sf(session, fresh):
+    """simple-salesforce logged in (OAuth password grant, as most ETL jobs do) to a fresh org."""
+    from simple_salesforce import Salesforce
+
+    return Salesforce(
+        username=USERNAME,
+        password=PASSWORD,
+        consumer_key=CLIENT_ID,
+        consumer_secret=CLIENT_SECRET,
+        session=session,
+        version=API_VERSION,
+    )
+
+
 @pytest.fixture
 def fresh(emulator):
     """Empties the org and its counters before a test."""

@@ -17,24 +17,9 @@ from simple_salesforce.exceptions import (
     SalesforceResourceNotFound,
 )
 
-from conftest import CLIENT_ID, CLIENT_SECRET, JWT_KEY, PASSWORD, USERNAME
+from conftest import API_VERSION, CLIENT_ID, CLIENT_SECRET, JWT_KEY, PASSWORD, USERNAME
 
-API_VERSION = "59.0"
-
-
-def password_login(session) -> Salesforce:
-    return Salesforce(
-        username=USERNAME,
-        password=PASSWORD,
-        consumer_key=CLIENT_ID,
-        consumer_secret=CLIENT_SECRET,
-        session=session,
-        version=API_VERSION,
-    )
-
-
-def test_password_grant_then_instance_url_from_token_response(fresh, session):
-    sf = password_login(session)
+def test_password_grant_then_instance_url_from_token_response(fresh, sf):
     assert sf.sf_instance == fresh.netloc
     assert sf.session_id.startswith("00D")
     assert fresh.stats()["token_grants"]["password"] == 1
@@ -58,8 +43,7 @@ def test_bad_password_is_an_authentication_failure(fresh, session):
     assert "invalid_grant" in str(failure.value)
 
 
-def test_crud_and_upsert_by_external_id(fresh, session):
-    sf = password_login(session)
+def test_crud_and_upsert_by_external_id(fresh, sf):
     accounts = sf.Account  # each attribute access builds a new SFType; keep one for api_usage
     created = accounts.create({"Name": "Acme", "External_Id__c": "ACME-1"})
     assert created["success"] is True and created["id"].startswith("001") and len(created["id"]) == 18
@@ -77,8 +61,7 @@ def test_crud_and_upsert_by_external_id(fresh, session):
     assert usage.used == fresh.stats()["api_requests"] - 1 and usage.total == 100_000
 
 
-def test_query_pages_with_next_records_url(fresh, session):
-    sf = password_login(session)
+def test_query_pages_with_next_records_url(fresh, sf):
     fresh.control("POST", "load", {"object": "Account", "records": [{"Name": f"Account {i:04d}"} for i in range(4500)]})
     first = sf.query("SELECT Id, Name FROM Account ORDER BY Name")
     assert first["totalSize"] == 4500 and first["done"] is False
@@ -90,8 +73,7 @@ def test_query_pages_with_next_records_url(fresh, session):
     assert fresh.stats()["requests_by_route"]["query"] >= 1 + 3
 
 
-def test_parent_fields_and_malformed_soql(fresh, session):
-    sf = password_login(session)
+def test_parent_fields_and_malformed_soql(fresh, sf):
     parent = sf.Account.create({"Name": "Parent"})["id"]
     sf.Contact.create({"LastName": "Child", "AccountId": parent})
     record = sf.query("SELECT LastName, Account.Name FROM Contact")["records"][0]
@@ -101,8 +83,7 @@ def test_parent_fields_and_malformed_soql(fresh, session):
     assert bad.value.content[0]["errorCode"] == "MALFORMED_QUERY"
 
 
-def test_bulk2_insert_then_bulk2_query(fresh, session):
-    sf = password_login(session)
+def test_bulk2_insert_then_bulk2_query(fresh, sf):
     rows = [{"Name": f"Bulk {i}", "External_Id__c": f"B-{i}"} for i in range(2500)]
     results = sf.bulk2.Account.insert(records=rows, wait=0.1)
     assert sum(r["numberRecordsProcessed"] for r in results) == 2500
@@ -114,8 +95,7 @@ def test_bulk2_insert_then_bulk2_query(fresh, session):
     assert fresh.stats()["records"]["Account"] == 2500
 
 
-def test_bulk2_failed_rows_come_back_with_salesforce_errors(fresh, session):
-    sf = password_login(session)
+def test_bulk2_failed_rows_come_back_with_salesforce_errors(fresh, sf):
     rows = [{"Name": "Good", "NumberOfEmployees": "5"}, {"Name": "", "NumberOfEmployees": "7"}, {"Name": "Bad type", "NumberOfEmployees": "many"}]
     result = sf.bulk2.Account.insert(records=rows, wait=0.1)[0]
     assert result["numberRecordsFailed"] == 2

@@ -5,26 +5,10 @@ from __future__ import annotations
 
 import datetime
 
-from simple_salesforce import Salesforce
-
-from conftest import CLIENT_ID, CLIENT_SECRET, PASSWORD, USERNAME
-
-API_VERSION = "59.0"
+from conftest import API_VERSION
 
 
-def login(session) -> Salesforce:
-    return Salesforce(
-        username=USERNAME,
-        password=PASSWORD,
-        consumer_key=CLIENT_ID,
-        consumer_secret=CLIENT_SECRET,
-        session=session,
-        version=API_VERSION,
-    )
-
-
-def test_global_describe_object_describe_and_metadata(fresh, session):
-    sf = login(session)
+def test_global_describe_object_describe_and_metadata(fresh, sf):
     assert any(o["name"] == "Account" and o["keyPrefix"] == "001" for o in sf.describe()["sobjects"])
     fields = {f["name"]: f for f in sf.Contact.describe()["fields"]}
     assert fields["AccountId"]["referenceTo"] == ["Account"]
@@ -32,8 +16,7 @@ def test_global_describe_object_describe_and_metadata(fresh, session):
     assert sf.Account.metadata()["objectDescribe"]["name"] == "Account"
 
 
-def test_updated_and_deleted_windows(fresh, session):
-    sf = login(session)
+def test_updated_and_deleted_windows(fresh, sf):
     kept = sf.Account.create({"Name": "Kept"})["id"]
     gone = sf.Account.create({"Name": "Gone"})["id"]
     assert sf.Account.delete(gone) == 204
@@ -43,8 +26,7 @@ def test_updated_and_deleted_windows(fresh, session):
     assert [r["id"] for r in sf.Account.deleted(start, end)["deletedRecords"]] == [gone]
 
 
-def test_collections_and_composite_through_restful(fresh, session):
-    sf = login(session)
+def test_collections_and_composite_through_restful(fresh, sf):
     records = [{"attributes": {"type": "Account"}, "Name": "A"}, {"attributes": {"type": "Account"}}]
     results = sf.restful("composite/sobjects", method="POST", json={"allOrNone": False, "records": records})
     assert results[0]["success"] is True
