@@ -40,8 +40,8 @@ step "Python binding: pip install ./bindings-python, ruff, stubtest, pytest, exa
 # A dev-profile wheel: it shares the debug artifacts cargo just built (users get release).
 MATURIN_PEP517_ARGS="--profile dev" \
   "$venv/bin/pip" install -q --disable-pip-version-check --force-reinstall --no-deps ./bindings-python
-"$venv/bin/ruff" check bindings-python examples/python benches/python
-"$venv/bin/ruff" format --check bindings-python examples/python benches/python
+"$venv/bin/ruff" check bindings-python examples/python benches/python emulator/tests/fidelity
+"$venv/bin/ruff" format --check bindings-python examples/python benches/python emulator/tests/fidelity
 (cd bindings-python && "$venv/bin/python" -m mypy.stubtest sfscale)
 "$venv/bin/python" -m mypy --cache-dir=/dev/null examples/python
 (cd bindings-python && "$venv/bin/python" -m pytest -q -p no:cacheprovider tests)

@@ -30,7 +30,11 @@ def emulator_binary() -> str:
     explicit = os.environ.get("SFSCALE_EMULATOR_BIN")
     if explicit:
         return explicit
-    subprocess.run(["cargo", "build", "-q", "-p", "sfscale-emulator", "--bin", "sfscale-emulator"], cwd=ROOT, check=True)
+    subprocess.run(
+        ["cargo", "build", "-q", "-p", "sfscale-emulator", "--bin", "sfscale-emulator"],
+        cwd=ROOT,
+        check=True,
+    )
     target = os.environ.get("CARGO_TARGET_DIR", str(ROOT / "target"))
     return str(Path(target) / "debug" / "sfscale-emulator")
 
@@ -47,7 +51,13 @@ class Emulator:
     def control(self, method: str, path: str, json=None):
         with requests.Session() as s:
             s.trust_env = False
-            response = s.request(method, f"{self.url}/__emulator/{path}", json=json, verify=str(self.ca_file), timeout=30)
+            response = s.request(
+                method,
+                f"{self.url}/__emulator/{path}",
+                json=json,
+                verify=str(self.ca_file),
+                timeout=30,
+            )
         response.raise_for_status()
         return response.json() if response.content else None
 
@@ -65,7 +75,9 @@ def emulator(tmp_path_factory):
     )
     try:
         ready = process.stdout.readline()
-        url = next((word for word in ready.split() if word.startswith("https://")), None)
+        url = next(
+            (word for word in ready.split() if word.startswith("https://")), None
+        )
         assert url, f"emulator did not print a ready line with an https URL: {ready!r}"
         yield Emulator(url.rstrip("/"), ca_file)
     finally:
@@ -83,7 +95,9 @@ class SalesforceHostsToEmulator(HTTPAdapter):
     def send(self, request, **kwargs):
         parts = urllib.parse.urlsplit(request.url)
         if parts.hostname and parts.hostname.endswith(".salesforce.com"):
-            request.url = urllib.parse.urlunsplit(parts._replace(netloc=self.emulator_netloc))
+            request.url = urllib.parse.urlunsplit(
+                parts._replace(netloc=self.emulator_netloc)
+            )
         return super().send(request, **kwargs)
 
 
