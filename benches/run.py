@@ -140,7 +140,8 @@ def build(release: bool) -> tuple[Path, Path]:
         sh(sys.executable, "-m", "venv", venv)
     pip = [venv / "bin" / "pip", "install", "-q", "--disable-pip-version-check"]
     sh(*pip, "-r", ROOT / "emulator" / "tests" / "fidelity" / "requirements.txt")
-    maturin = {"MATURIN_PEP517_ARGS": "--release" if release else "--profile dev"}
+    # maturin's PEP 517 builds are release builds unless told otherwise.
+    maturin = {} if release else {"MATURIN_PEP517_ARGS": "--profile dev"}
     sh(*pip, "--force-reinstall", "--no-deps", ROOT / "bindings-python", env=maturin)
     node = ROOT / "bindings-node"
     sh("npm", "ci", "--no-audit", "--no-fund", "--loglevel=error", cwd=node)
