@@ -111,18 +111,37 @@ impl RunDir {
 /// every input bit and different seeds split differently): stable across processes (unlike
 /// `RandomState`), which keeps plans and fingerprints reproducible.
 pub fn fnv1a(seed: u64, parts: &[&[u8]]) -> u64 {
-    let mut hash = 0xcbf2_9ce4_8422_2325u64 ^ seed.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    for part in parts {
+    let mut hash = Fnv::new(seed);
+    parts.iter().for_each(|part| hash.part(part));
+    hash.finish()
+}
+
+/// [`fnv1a`] fed one part at a time, for callers that produce parts on the fly.
+pub struct Fnv(u64);
+
+impl Fnv {
+    /// A hash of nothing yet.
+    pub fn new(seed: u64) -> Fnv {
+        Fnv(0xcbf2_9ce4_8422_2325u64 ^ seed.wrapping_mul(0x9e37_79b9_7f4a_7c15))
+    }
+
+    /// Adds one part; parts are separated, so `["ab", "c"]` and `["a", "bc"]` differ.
+    pub fn part(&mut self, part: &[u8]) {
         for byte in part.iter().copied().chain([0xff]) {
-            hash ^= u64::from(byte);
-            hash = hash.wrapping_mul(0x0100_0000_01b3);
+            self.0 ^= u64::from(byte);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
         }
     }
-    hash ^= hash >> 33;
-    hash = hash.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    hash ^= hash >> 33;
-    hash = hash.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-    hash ^ (hash >> 33)
+
+    /// The hash of the parts so far.
+    pub fn finish(&self) -> u64 {
+        let mut hash = self.0;
+        hash ^= hash >> 33;
+        hash = hash.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        hash ^= hash >> 33;
+        hash = hash.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        hash ^ (hash >> 33)
+    }
 }
 
 pub(crate) fn io_error(what: &str, path: &Path, e: impl std::fmt::Display) -> Error {
@@ -442,7 +461,8 @@ impl Planner {
             .iter()
             .position(|c| c.eq_ignore_ascii_case(column))?;
         let value = fields.get(index)?.trim();
-        (!value.is_empty() && value != crate::bulk::encode::NULL_MARKER).then(|| parent_key(value))
+        (!value.is_empty() && value != crate::bulk::encode::NULL_MARKER)
+            .then(|| parent_key(value).to_owned())
     }
 
     /// Adds one row. An `Err` concerns only this row (e.g. larger than the upload cap).
@@ -635,13 +655,13 @@ impl Bin {
 
 /// The key a parent value is grouped by: ids compare on their case-sensitive 15-character
 /// form (the 18-character form only adds a checksum); other values (external ids) as given.
-pub fn parent_key(value: &str) -> String {
+pub fn parent_key(value: &str) -> &str {
     let looks_like_id = (value.len() == 15 || value.len() == 18)
         && value.bytes().all(|b| b.is_ascii_alphanumeric());
     if looks_like_id {
-        value[..15].to_owned()
+        &value[..15]
     } else {
-        value.to_owned()
+        value
     }
 }
 

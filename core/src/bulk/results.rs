@@ -24,6 +24,7 @@
 //! another round is allowed go instead, with their original values, to `chunk-N.retry`.
 
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
@@ -31,7 +32,7 @@ use std::path::Path;
 use crate::bulk::encode::Shapes;
 use crate::bulk::journal::ChunkCounts;
 use crate::bulk::options::Operation;
-use crate::bulk::plan::{fnv1a, io_error, parent_key, read_chunk, RunDir};
+use crate::bulk::plan::{io_error, parent_key, read_chunk, Fnv, RunDir};
 use crate::error::{codes, Error};
 
 /// A per-row outcome callback.
@@ -110,17 +111,20 @@ enum Key {
     AllColumns,
 }
 
-/// Normalises a value for matching (see the module docs).
-pub fn normalise(column: &str, value: &str) -> String {
+/// A value normalised for matching (see the module docs): a slice of `value` when it is
+/// already in canonical form (most are), otherwise the canonical form written to `scratch`.
+pub fn normalised<'a>(column: &str, value: &'a str, scratch: &'a mut String) -> &'a str {
     let v = value.trim();
     if v.is_empty() || v == crate::bulk::encode::NULL_MARKER {
-        return String::new();
+        return "";
     }
     if column.eq_ignore_ascii_case("Id") || column.ends_with("Id") && v.len() == 18 {
         return parent_key(v);
     }
+    scratch.clear();
     if v.eq_ignore_ascii_case("true") || v.eq_ignore_ascii_case("false") {
-        return v.to_ascii_lowercase();
+        scratch.extend(v.chars().map(|c| c.to_ascii_lowercase()));
+        return scratch;
     }
     let numeric = v
         .bytes()
@@ -128,15 +132,17 @@ pub fn normalise(column: &str, value: &str) -> String {
         && v.bytes().any(|b| b.is_ascii_digit());
     if numeric {
         if let Ok(n) = v.parse::<f64>() {
-            return format!("{n:e}");
+            let _ = write!(scratch, "{n:e}");
+            return scratch;
         }
     }
     if v.len() >= 19 && v.as_bytes().get(10) == Some(&b'T') {
         if let Some(ms) = datetime_millis(v) {
-            return format!("@{ms}");
+            let _ = write!(scratch, "@{ms}");
+            return scratch;
         }
     }
-    v.to_owned()
+    v
 }
 
 fn datetime_millis(v: &str) -> Option<i64> {
@@ -159,14 +165,14 @@ impl Index {
             .filter_map(|k| header.iter().position(|h| h == k))
             .collect();
         let mut index: HashMap<u64, VecDeque<u64>> = HashMap::new();
+        let mut scratch = String::new();
         for row in rows {
             let (number, record) = row?;
-            let values: Vec<String> = positions
+            let values = positions
                 .iter()
-                .map(|&p| normalise(&header[p], record.get(p).unwrap_or("")))
-                .collect();
+                .map(|&p| (header[p].as_str(), record.get(p).unwrap_or("")));
             index
-                .entry(fingerprint(&values))
+                .entry(fingerprint(values, &mut scratch))
                 .or_default()
                 .push_back(number);
         }
@@ -176,8 +182,7 @@ impl Index {
         })
     }
 
-    fn take(&mut self, values: &[String]) -> Option<u64> {
-        let fp = fingerprint(values);
+    fn take(&mut self, fp: u64) -> Option<u64> {
         let queue = self.rows.get_mut(&fp)?;
         let row = queue.pop_front();
         if queue.is_empty() {
@@ -191,9 +196,14 @@ impl Index {
     }
 }
 
-fn fingerprint(values: &[String]) -> u64 {
-    let parts: Vec<&[u8]> = values.iter().map(|v| v.as_bytes()).collect();
-    fnv1a(7, &parts)
+/// The hash of a row's normalised `(column, value)` key, allocating only for values that
+/// normalisation rewrites.
+fn fingerprint<'v>(values: impl Iterator<Item = (&'v str, &'v str)>, scratch: &mut String) -> u64 {
+    let mut hash = Fnv::new(7);
+    for (column, value) in values {
+        hash.part(normalised(column, value, scratch).as_bytes());
+    }
+    hash.finish()
 }
 
 /// Which of the three result lists a body is.
@@ -323,13 +333,16 @@ impl<'a> ChunkResults<'a> {
         let col = |name: &str| result_header.iter().position(|h| h == name);
         let (id_col, created_col, error_col) =
             (col("sf__Id"), col("sf__Created"), col("sf__Error"));
-        for record in reader.records() {
-            let record = record.map_err(bad_result)?;
-            let values: Vec<String> = key_positions
+        let columns = echoed.iter().map(|(p, name)| (*p, name.as_str()));
+        let outcome_columns = positions_of(&self.union, columns);
+        let mut scratch = String::new();
+        let mut record = csv::StringRecord::new();
+        while reader.read_record(&mut record).map_err(bad_result)? {
+            let key = key_positions
                 .iter()
-                .map(|(p, name)| normalise(name, record.get(*p).unwrap_or("")))
-                .collect();
-            let row = self.index.as_mut().and_then(|i| i.take(&values));
+                .map(|(p, name)| (name.as_str(), record.get(*p).unwrap_or("")));
+            let fingerprint = fingerprint(key, &mut scratch);
+            let row = self.index.as_mut().and_then(|i| i.take(fingerprint));
             let id = id_col
                 .and_then(|c| record.get(c))
                 .filter(|v| !v.is_empty())
@@ -358,11 +371,7 @@ impl<'a> ChunkResults<'a> {
                     error: Some(job_error.clone()),
                 },
             };
-            let values: Vec<(String, String)> = echoed
-                .iter()
-                .map(|(p, name)| (name.clone(), record.get(*p).unwrap_or("").to_owned()))
-                .collect();
-            self.record(outcome, &values)?;
+            self.record(outcome, values_at(&record, &outcome_columns))?;
         }
         Ok(())
     }
@@ -403,7 +412,11 @@ impl<'a> ChunkResults<'a> {
             .collect()
     }
 
-    fn record(&mut self, outcome: RowOutcome, values: &[(String, String)]) -> Result<(), Error> {
+    fn record<'v>(
+        &mut self,
+        outcome: RowOutcome,
+        values: impl Iterator<Item = &'v str>,
+    ) -> Result<(), Error> {
         if outcome.row.is_none() {
             self.unmatched_results += 1;
         }
@@ -419,28 +432,30 @@ impl<'a> ChunkResults<'a> {
         self.write(&outcome, values)
     }
 
-    fn write(&mut self, outcome: &RowOutcome, values: &[(String, String)]) -> Result<(), Error> {
-        let mut line = vec![
-            outcome.row.map(|r| r.to_string()).unwrap_or_default(),
-            outcome.id.clone().unwrap_or_default(),
-            match &outcome.error {
-                Some(e) => e.to_wire(),
-                None => outcome.created.map(|c| c.to_string()).unwrap_or_default(),
-            },
-        ];
-        line.extend(self.union.iter().map(|u| {
-            values
-                .iter()
-                .find(|(n, _)| n == u)
-                .map(|(_, v)| v.clone())
-                .unwrap_or_default()
-        }));
+    /// Writes one outcome line; `values` are the row's values in outcome-column order.
+    fn write<'v>(
+        &mut self,
+        outcome: &RowOutcome,
+        values: impl Iterator<Item = &'v str>,
+    ) -> Result<(), Error> {
+        let row = outcome.row.map(|r| r.to_string()).unwrap_or_default();
+        let third = match &outcome.error {
+            Some(e) => e.to_wire(),
+            None => outcome.created.map(|c| c.to_string()).unwrap_or_default(),
+        };
+        let head = [row.as_str(), outcome.id.as_deref().unwrap_or(""), &third];
         let (writer, counter) = match outcome.error {
             Some(_) => (&mut self.error, &mut self.counts.failed),
             None => (&mut self.success, &mut self.counts.succeeded),
         };
         *counter += 1;
-        writer.write_record(&line).map_err(bad_result)?;
+        for field in head {
+            writer.write_field(field).map_err(bad_result)?;
+        }
+        for field in values {
+            writer.write_field(field).map_err(bad_result)?;
+        }
+        writer.write_record(None::<&[u8]>).map_err(bad_result)?;
         if let Some(cb) = self.on_row {
             cb(outcome);
         }
@@ -480,6 +495,8 @@ impl<'a> ChunkResults<'a> {
             .has_headers(false)
             .from_writer(&mut retry);
         let (header, rows) = read_chunk(self.dir, self.chunk)?;
+        let columns = header.iter().map(String::as_str).enumerate();
+        let outcome_columns = positions_of(&self.union, columns);
         for row in rows {
             let (number, record) = row?;
             if self.retry_rows.contains(&number) {
@@ -488,18 +505,13 @@ impl<'a> ChunkResults<'a> {
                     .write_record(head.iter().map(String::as_str).chain(record.iter()))
                     .map_err(bad_result)?;
             } else if missing.contains(&number) {
-                let values: Vec<(String, String)> = header
-                    .iter()
-                    .cloned()
-                    .zip(record.iter().map(str::to_owned))
-                    .collect();
                 let outcome = RowOutcome {
                     row: Some(number),
                     id: None,
                     created: None,
                     error: Some(gone.clone()),
                 };
-                self.write(&outcome, &values)?;
+                self.write(&outcome, values_at(&record, &outcome_columns))?;
             }
         }
         spool.flush().map_err(bad_result)?;
@@ -509,6 +521,27 @@ impl<'a> ChunkResults<'a> {
             .and_then(|_| retry.get_ref().sync_all())
             .map_err(|e| io_error("cannot write", &retry_path, e))
     }
+}
+
+/// For each of `wanted`'s columns, its position among `columns` (`(position, name)`), if any.
+fn positions_of<'n>(
+    wanted: &[String],
+    columns: impl Iterator<Item = (usize, &'n str)> + Clone,
+) -> Vec<Option<usize>> {
+    wanted
+        .iter()
+        .map(|w| columns.clone().find(|(_, c)| c == w).map(|(p, _)| p))
+        .collect()
+}
+
+/// A record's values at `positions`, empty where a column is absent.
+fn values_at<'r>(
+    record: &'r csv::StringRecord,
+    positions: &'r [Option<usize>],
+) -> impl Iterator<Item = &'r str> {
+    positions
+        .iter()
+        .map(|p| p.and_then(|p| record.get(p)).unwrap_or(""))
 }
 
 fn find(header: &[String], name: &str) -> String {
@@ -656,18 +689,17 @@ mod tests {
 
     #[test]
     fn values_normalise_across_salesforce_reserialisation() {
+        let n =
+            |column: &str, value: &str| normalised(column, value, &mut String::new()).to_owned();
+        assert_eq!(n("Amount", "912260031"), n("Amount", "9.12260031E8"));
+        assert_eq!(n("Flag__c", "TRUE"), "true");
         assert_eq!(
-            normalise("Amount", "912260031"),
-            normalise("Amount", "9.12260031E8")
+            n("When__c", "2024-05-01T10:15:00Z"),
+            n("When__c", "2024-05-01T12:15:00.000+0200")
         );
-        assert_eq!(normalise("Flag__c", "TRUE"), "true");
-        assert_eq!(
-            normalise("When__c", "2024-05-01T10:15:00Z"),
-            normalise("When__c", "2024-05-01T12:15:00.000+0200")
-        );
-        assert_eq!(normalise("Id", "001M000000qfPySIAU"), "001M000000qfPyS");
-        assert_eq!(normalise("Email", "#N/A"), "");
-        assert_eq!(normalise("Name", "12 Main St"), "12 Main St");
+        assert_eq!(n("Id", "001M000000qfPySIAU"), "001M000000qfPyS");
+        assert_eq!(n("Email", "#N/A"), "");
+        assert_eq!(n("Name", " 12 Main St "), "12 Main St");
     }
 
     #[test]
