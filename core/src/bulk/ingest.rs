@@ -20,11 +20,14 @@
 //! job is never uploaded again, and an `Open` job is aborted before its chunk gets a new one.
 //! So a row is inserted at most once, and a chunk is finished exactly once.
 //!
-//! Polling backs off from `poll_initial` by ×1.5 up to `poll_max` and never gives up on a
+//! Polling backs off from `poll_initial` by ×1.5 up to `poll_max`, brought forward to the
+//! job's expected end once its progress gives a rate ([`PollSchedule`]), and never gives up on a
 //! live job (jsforce's 30 s poll timeout abandons jobs that are still running); the run's
 //! overall deadline is applied outside, by the runner, and leaves the journal resumable.
 
 use std::time::Duration;
+
+use tokio::time::Instant;
 
 use crate::bulk::codes;
 use crate::bulk::encode::Shapes;
@@ -71,6 +74,53 @@ impl Iterator for PollBackoff {
         let now = self.next;
         self.next = (self.next + self.next / 2).min(self.max);
         Some(now)
+    }
+}
+
+/// When to look at an ingest job again: the backoff, brought forward to when the job's own
+/// progress says it will be done (never sooner than the first delay). A job is then seen
+/// finished about when it finishes, instead of up to one grown backoff step later, and
+/// without more polls than the backoff alone would make.
+#[derive(Debug, Clone)]
+pub struct PollSchedule {
+    backoff: PollBackoff,
+    floor: Duration,
+    rows: u64,
+    first: Option<(Instant, u64)>,
+}
+
+impl PollSchedule {
+    /// For a job of `rows` rows, polled from `initial` up to `max`.
+    pub fn new(initial: Duration, max: Duration, rows: u64) -> PollSchedule {
+        PollSchedule {
+            backoff: PollBackoff::new(initial, max),
+            floor: initial.min(max),
+            rows,
+            first: None,
+        }
+    }
+
+    /// The pause after a look at `now` that found `processed` rows processed.
+    pub fn after(&mut self, processed: u64, now: Instant) -> Duration {
+        let backoff = self.next_backoff();
+        let (since, base) = *self.first.get_or_insert((now, processed));
+        let done = processed.saturating_sub(base);
+        let elapsed = now.saturating_duration_since(since);
+        if done == 0 || elapsed.is_zero() {
+            return backoff;
+        }
+        let left = self.rows.saturating_sub(processed);
+        let eta = elapsed.mul_f64(left as f64 / done as f64);
+        eta.clamp(self.floor.min(backoff), backoff)
+    }
+
+    /// The pause after a look that failed: the backoff alone.
+    pub fn after_failure(&mut self) -> Duration {
+        self.next_backoff()
+    }
+
+    fn next_backoff(&mut self) -> Duration {
+        self.backoff.next().unwrap_or(self.floor)
     }
 }
 
@@ -278,7 +328,11 @@ impl RunContext {
 
     async fn poll(&self, chunk: &ChunkRecord) -> Result<JobInfo, Error> {
         let job = chunk.job_id.clone().unwrap_or_default();
-        let mut delays = PollBackoff::new(self.settings.poll_initial, self.settings.poll_max);
+        let mut schedule = PollSchedule::new(
+            self.settings.poll_initial,
+            self.settings.poll_max,
+            chunk.plan.rows,
+        );
         let mut seen = 0;
         loop {
             let info = match self.wire.job_info("ingest", &job).await {
@@ -287,7 +341,7 @@ impl RunContext {
                     // The job keeps running on the server whatever happened to this GET: a
                     // brownout that outlasts the pipeline's retries only delays the next look.
                     tracing::warn!(chunk = chunk.plan.id, %error, "polling a closed job failed; polling again");
-                    tokio::time::sleep(delays.next().unwrap_or(self.settings.poll_max)).await;
+                    tokio::time::sleep(schedule.after_failure()).await;
                     continue;
                 }
                 Err(error) => return Err(error),
@@ -308,7 +362,8 @@ impl RunContext {
                     Some(&info.state),
                 )?;
             }
-            tokio::time::sleep(delays.next().unwrap_or(self.settings.poll_max)).await;
+            let pause = schedule.after(info.number_records_processed, Instant::now());
+            tokio::time::sleep(pause).await;
         }
     }
 
@@ -433,6 +488,34 @@ mod tests {
             PollBackoff::new(Duration::from_secs(1), Duration::from_secs(1)).nth(1000),
             Some(Duration::from_secs(1))
         );
+    }
+
+    #[test]
+    fn polling_comes_back_when_the_jobs_progress_says_it_ends() {
+        let ms = Duration::from_millis;
+        let start = Instant::now();
+        let mut schedule = PollSchedule::new(ms(500), Duration::from_secs(10), 100_000);
+        // First look: no rate yet, the backoff decides.
+        assert_eq!(schedule.after(0, start), ms(500));
+        // Half done in 2 s: 2 s to go, but the backoff (750 ms) is the cap.
+        assert_eq!(schedule.after(50_000, start + ms(2000)), ms(750));
+        // 90% done at 9 s: 1 s to go, sooner than the 1125 ms backoff step.
+        assert_eq!(schedule.after(90_000, start + ms(9000)), ms(1000));
+        let late = schedule.after(99_000, start + ms(9900));
+        assert_eq!(late, ms(500), "never sooner than the first delay");
+        // A failed look falls back to the backoff.
+        assert!(schedule.after_failure() > ms(1000));
+    }
+
+    #[test]
+    fn a_stalled_job_is_polled_on_the_backoff() {
+        let ms = Duration::from_millis;
+        let start = Instant::now();
+        let mut schedule = PollSchedule::new(ms(500), ms(800), 10);
+        let pauses: Vec<Duration> = (0..4)
+            .map(|i| schedule.after(0, start + ms(i * 1000)))
+            .collect();
+        assert_eq!(pauses, [ms(500), ms(750), ms(800), ms(800)]);
     }
 
     #[test]

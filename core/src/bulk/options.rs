@@ -107,7 +107,8 @@ pub struct IngestSettings {
     pub sort_rows: u64,
     /// First poll delay. Default: 500 ms.
     pub poll_initial: Duration,
-    /// Longest poll delay (delays grow ×1.5 up to it; polling never gives up). Default: 10 s.
+    /// Longest poll delay (delays grow ×1.5 up to it, brought forward to a job's expected end;
+    /// polling never gives up). Default: 10 s.
     pub poll_max: Duration,
 }
 
