@@ -315,6 +315,7 @@ def pairs(python: Path, emulator: Emulator, size: dict) -> list[Pair]:
 def criterion(smoke: bool) -> list[tuple[str, str, str]]:
     """B4 and B5. The smoke run executes each bench once in test mode (debug) and reports none."""
     benches = ["--bench", "stages", "--bench", "encoding", "--bench", "pipeline"]
+    benches += ["--bench", "results"]
     if smoke:
         sh("cargo", "test", "-q", "-p", "sfscale", *benches)
         return []
@@ -332,15 +333,26 @@ def criterion(smoke: bool) -> list[tuple[str, str, str]]:
             ),
         )
     )
-    for name, label in [
-        ("scheduler_acquire_release", "scheduler decision (acquire + release)"),
-        ("limits_admit", "limits admission"),
-        ("classify_lock_error", "classify a lock error"),
-        ("cache_hit", "cache hit"),
-        ("bulk_encode/flatten_and_encode_10_fields", "CSV encoding, one 10-field row"),
-        ("salesforce_datetime_where_clause", "SOQL with a Salesforce datetime literal"),
+    per_row = 100_000  # rows per iteration of core/benches/results.rs
+    for name, label, per in [
+        ("scheduler_acquire_release", "scheduler decision (acquire + release)", 1),
+        ("limits_admit", "limits admission", 1),
+        ("classify_lock_error", "classify a lock error", 1),
+        ("cache_hit", "cache hit", 1),
+        ("bulk_encode/flatten_and_encode_10_fields", "CSV encoding, one 10-field row", 1),
+        ("salesforce_datetime_where_clause", "SOQL with a Salesforce datetime literal", 1),
+        (
+            "bulk_results/insert_100k_rows_all_columns",
+            "bulk result mapped back to its row + outcome line, per row (insert: all columns)",
+            per_row,
+        ),
+        (
+            "bulk_results/upsert_100k_rows_external_id",
+            "bulk result mapped back to its row + outcome line, per row (upsert: external id)",
+            per_row,
+        ),
     ]:
-        point, low, high = estimate(name)
+        point, low, high = (v / per for v in estimate(name))
         rows.append(("B5", label, f"{fmt_ns(point)} [{fmt_ns(low)}–{fmt_ns(high)}]"))
     return rows
 
