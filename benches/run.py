@@ -339,8 +339,16 @@ def criterion(smoke: bool) -> list[tuple[str, str, str]]:
         ("limits_admit", "limits admission", 1),
         ("classify_lock_error", "classify a lock error", 1),
         ("cache_hit", "cache hit", 1),
-        ("bulk_encode/flatten_and_encode_10_fields", "CSV encoding, one 10-field row", 1),
-        ("salesforce_datetime_where_clause", "SOQL with a Salesforce datetime literal", 1),
+        (
+            "bulk_encode/flatten_and_encode_10_fields",
+            "CSV encoding, one 10-field row",
+            1,
+        ),
+        (
+            "salesforce_datetime_where_clause",
+            "SOQL with a Salesforce datetime literal",
+            1,
+        ),
         (
             "bulk_results/insert_100k_rows_all_columns",
             "bulk result mapped back to its row + outcome line, per row (insert: all columns)",
