@@ -91,8 +91,15 @@ pub struct Shared {
     pub(crate) journal: Arc<Journal>,
     pub(crate) bus: OutcomeBus,
     pub(crate) counters: Arc<Counters>,
-    /// Wakes the dispatcher (a write arrived, a call settled, a flush began).
+    /// Wakes the dispatcher (a write arrived that it must see early, a call settled, a flush
+    /// began).
     pub(crate) wake: Notify,
+    /// When the dispatcher's next pass is due (Unix ms; 0 when none is), and how many more
+    /// writes would fill a group's batch, as of its last pass (see `Shared::pass_needed`).
+    pub(crate) next_pass_ms: AtomicU64,
+    pub(crate) headroom: AtomicU64,
+    /// Writes journaled since the last pass began.
+    pub(crate) fresh: AtomicU64,
     /// Bumped after every settlement; flushes wait on it.
     pub(crate) settled: watch::Sender<u64>,
     /// Held from a settlement's journal commit until its outcomes are announced.
@@ -170,6 +177,19 @@ impl Shared {
         });
     }
 
+    /// Whether `fresh` writes journaled at `since_ms` or later need a dispatch pass before the
+    /// one scheduled. They do not when that pass comes before their linger ends (it sees them
+    /// and schedules their send), no group's batch can be full yet and no flush waits: so a
+    /// burst of enqueues costs a journal pass per batch, not one per write.
+    fn pass_needed(&self, fresh: u64, since_ms: u64) -> bool {
+        let next = self.next_pass_ms.load(Ordering::SeqCst);
+        fresh > 0
+            && (next == 0
+                || next > since_ms.saturating_add(millis(self.config.linger))
+                || fresh >= self.headroom.load(Ordering::SeqCst)
+                || self.flushing.load(Ordering::SeqCst) > 0)
+    }
+
     fn retry_at(&self, attempt: u32) -> u64 {
         now_ms().saturating_add(millis(self.backoff.delay(attempt, &mut rand::rng())))
     }
@@ -188,7 +208,10 @@ pub async fn commit_loop(shared: Arc<Shared>, mut rx: mpsc::Receiver<Submission>
                 for (reply, ticket) in replies.into_iter().zip(tickets) {
                     let _ = reply.send(Ok(ticket));
                 }
-                shared.wake.notify_one();
+                let fresh = shared.fresh.fetch_add(n, Ordering::SeqCst) + n;
+                if shared.pass_needed(fresh, now_ms()) {
+                    shared.wake.notify_one();
+                }
             }
             Err(error) => {
                 shared.counters.depth.fetch_sub(n, Ordering::SeqCst);
@@ -212,6 +235,9 @@ enum Pass {
 /// The dispatcher: passes until the queue stops.
 pub async fn dispatch_loop(shared: Arc<Shared>) {
     loop {
+        // Reset before the journal is read: a write this pass does not see is counted.
+        let started = now_ms();
+        shared.fresh.store(0, Ordering::SeqCst);
         let wake_at = match pass(&shared).await {
             Ok(Pass::Sent) => continue,
             Ok(Pass::Idle(at)) => at,
@@ -224,6 +250,14 @@ pub async fn dispatch_loop(shared: Arc<Shared>) {
                 Some(now_ms().saturating_add(millis(shared.backoff.base())))
             }
         };
+        shared
+            .next_pass_ms
+            .store(wake_at.map_or(0, |at| at.max(1)), Ordering::SeqCst);
+        // Writes committed during the pass judged the previous schedule: judge them again
+        // against this one (a commit from now on judges it itself).
+        if shared.pass_needed(shared.fresh.load(Ordering::SeqCst), started) {
+            shared.wake.notify_one();
+        }
         let sleep = wake_at.map_or(Duration::from_secs(3600), |at| {
             Duration::from_millis(at.saturating_sub(now_ms()))
         });
@@ -249,6 +283,11 @@ async fn pass(shared: &Arc<Shared>) -> Result<Pass, Error> {
         .counters
         .oldest_ms
         .store(oldest.unwrap_or(0), Ordering::Relaxed);
+    let batch = shared.config.batch_size as u64;
+    let headroom = groups.iter().map(|g| batch.saturating_sub(g.ready)).min();
+    shared
+        .headroom
+        .store(headroom.unwrap_or(batch), Ordering::SeqCst);
     let flushing = shared.flushing.load(Ordering::SeqCst) > 0;
     let mut wake_at: Option<u64> = None;
     let mut sent = false;
