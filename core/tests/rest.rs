@@ -44,7 +44,9 @@ async fn a_consumer_that_stops_early_stops_the_fetching() {
     }
     drop(stream);
     let stats = emu.stats().await;
-    assert_eq!(count(&stats, &["requests_by_route", "query"]), 2, "{stats}");
+    // The two pages read, and at most the one fetched ahead of them (of five).
+    let pages = count(&stats, &["requests_by_route", "query"]);
+    assert!((2..=3).contains(&pages), "{stats}");
 }
 
 #[tokio::test]

@@ -2,10 +2,15 @@
 //!
 //! `GET query?q=` returns up to `batchSize` records (we ask with
 //! `Sforce-Query-Options: batchSize=N`, 200..=2000) and, while `done` is false, a
-//! `nextRecordsUrl` for the next page. The stream fetches a page only when the previous
-//! one has been consumed, so a million-row extract holds one page, not a million rows,
-//! and a consumer that stops early stops the fetching. Each page is its own call through
-//! the pipeline (limits, scheduler, retry): a 503 on page 40 retries page 40.
+//! `nextRecordsUrl` for the next page. When the stream hands out a page's records, it has
+//! already started fetching the next page on its own task, so the download and the server's
+//! work overlap the consumer's (a strictly sequential reader waits for a full round trip
+//! per page with both sides idle in turn). That is the whole look-ahead: one page, never
+//! more, so a million-row extract holds at most two pages, not a million rows, and only one
+//! request of a query is ever in flight. A consumer that stops early (drops the stream)
+//! aborts the page being fetched; at most that one page was requested for nothing. Each
+//! page is its own call through the pipeline (limits, scheduler, retry): a 503 on page 40
+//! retries page 40.
 //!
 //! `query_cached` is for small reference data (record types, a country table): the whole
 //! result is collected once, kept for the caller's TTL, and concurrent callers for the
@@ -18,6 +23,8 @@ use futures::stream::{self, BoxStream, StreamExt as _, TryStreamExt as _};
 use reqwest::header::{HeaderName, HeaderValue};
 use reqwest::Method;
 use serde::Deserialize;
+use tokio::task::JoinHandle;
+use tracing::Instrument as _;
 
 use crate::cache::EntryKind;
 use crate::client::Client;
@@ -58,6 +65,25 @@ enum Cursor {
     End,
 }
 
+/// One fetched page and the cursor after it; `None` past the end.
+type Fetched = Option<(Vec<Record>, Cursor)>;
+
+/// The page a query stream reads next: not requested yet (the first page: a stream does
+/// nothing until polled), or being fetched on its own task.
+enum Ahead {
+    Idle(Cursor),
+    Fetching(Prefetch),
+}
+
+/// A page fetch on its own task, aborted when dropped (the consumer stopped early).
+struct Prefetch(JoinHandle<Result<Fetched, Error>>);
+
+impl Drop for Prefetch {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 impl Client {
     /// Runs a SOQL query and streams its records across every page.
     pub fn query(&self, soql: impl Into<String>) -> BoxStream<'static, Result<Record, Error>> {
@@ -94,16 +120,41 @@ impl Client {
                 .boxed();
         }
         let client = self.clone();
-        stream::try_unfold(Cursor::First { resource, soql }, move |cursor| {
-            let client = client.clone();
-            async move { client.next_page(cursor).await }
-        })
+        stream::try_unfold(
+            Ahead::Idle(Cursor::First { resource, soql }),
+            move |ahead| {
+                let client = client.clone();
+                async move {
+                    let fetched = match ahead {
+                        Ahead::Idle(cursor) => client.next_page(cursor).await?,
+                        Ahead::Fetching(mut prefetch) => match (&mut prefetch.0).await {
+                            Ok(fetched) => fetched?,
+                            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                            // Only a runtime shutting down cancels the task (we abort it
+                            // only when the stream is dropped, and then nobody awaits it).
+                            Err(e) => return Err(Error::network(format!("query page: {e}"))),
+                        },
+                    };
+                    Ok(fetched.map(|(records, next)| (records, client.prefetch(next))))
+                }
+            },
+        )
         .map_ok(|records| stream::iter(records.into_iter().map(Ok)))
         .try_flatten()
         .boxed()
     }
 
-    async fn next_page(&self, cursor: Cursor) -> Result<Option<(Vec<Record>, Cursor)>, Error> {
+    /// Starts fetching the page at `cursor` on its own task (nothing to fetch past the end).
+    fn prefetch(&self, cursor: Cursor) -> Ahead {
+        if matches!(cursor, Cursor::End) {
+            return Ahead::Idle(cursor);
+        }
+        let client = self.clone();
+        let fetch = async move { client.next_page(cursor).await };
+        Ahead::Fetching(Prefetch(tokio::spawn(fetch.in_current_span())))
+    }
+
+    async fn next_page(&self, cursor: Cursor) -> Result<Fetched, Error> {
         let request = match cursor {
             Cursor::End => return Ok(None),
             Cursor::First { resource, soql } => self
