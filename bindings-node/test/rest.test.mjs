@@ -52,6 +52,19 @@ test('query streams every page lazily with for await', async () => {
   paged.close();
 });
 
+test('next() called again before it settled serves every record once, in order', async () => {
+  await emu.load('Account', accounts('n', 450));
+  const paged = new Client(emu.options({ queryBatchSize: 200 }));
+  const soql = 'SELECT Id, Name FROM Account ORDER BY Name';
+  const iterator = paged.query(soql)[Symbol.asyncIterator]();
+  const steps = await Promise.all(Array.from({ length: 452 }, () => iterator.next()));
+  assert.deepEqual(steps.slice(450).map((s) => s.done), [true, true]);
+  const names = steps.slice(0, 450).map((s) => s.value.Name);
+  assert.deepEqual(names, (await paged.query(soql).toArray()).map((r) => r.Name));
+  assert.equal(new Set(names).size, 450);
+  paged.close();
+});
+
 test('leaving the loop early stops fetching pages', async () => {
   await emu.load('Account', accounts('s', 1000));
   const paged = new Client(emu.options({ queryBatchSize: 200 }));
