@@ -4,12 +4,12 @@
 //! still settle); writes left pending stay in the journal for the next open. `close` is the
 //! orderly way: it flushes first.
 
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use parking_lot::Mutex;
 use serde::Serialize;
-use tokio::sync::{broadcast, mpsc, oneshot, watch, Notify, Semaphore};
+use tokio::sync::{broadcast, oneshot, watch, Notify, Semaphore};
 use tokio::task::JoinHandle;
 use tokio_util::sync::{CancellationToken, DropGuard};
 
@@ -18,8 +18,7 @@ use super::item::{NewWrite, WriteOp};
 use super::journal::Journal;
 use super::outcome::{DeadLetter, OutcomeBus, QueueEvent, Ticket};
 use super::worker::{
-    blocking, commit_loop, dispatch_loop, journal, now_ms, resume_bulk_runs, Counters, Shared,
-    Submission,
+    blocking, dispatch_loop, journal, now_ms, resume_bulk_runs, submit, Counters, Shared,
 };
 use crate::client::Client;
 use crate::error::{Error, ErrorKind};
@@ -36,7 +35,8 @@ pub struct Queue {
 
 struct Inner {
     shared: Arc<Shared>,
-    submit: Mutex<Option<mpsc::Sender<Submission>>>,
+    /// Set by `close`: later writes are refused.
+    closed: AtomicBool,
     tasks: Mutex<Vec<JoinHandle<()>>>,
     _stop_on_drop: DropGuard,
 }
@@ -103,6 +103,7 @@ impl Queue {
                 .work_dir(config.bulk_work_dir()),
             backoff,
             journal,
+            inbox: Default::default(),
             bus: OutcomeBus::new(EVENT_CAPACITY),
             counters,
             wake: Notify::new(),
@@ -125,9 +126,7 @@ impl Queue {
             config,
         });
         register_metrics(client, &shared);
-        let (submit, submissions) = mpsc::channel(super::config::MAX_BATCH * 8);
         let tasks = vec![
-            tokio::spawn(commit_loop(Arc::clone(&shared), submissions)),
             tokio::spawn(dispatch_loop(Arc::clone(&shared))),
             tokio::spawn(resume_bulk_runs(
                 Arc::clone(&shared),
@@ -143,7 +142,7 @@ impl Queue {
         Ok(Queue {
             inner: Arc::new(Inner {
                 shared,
-                submit: Mutex::new(Some(submit)),
+                closed: AtomicBool::new(false),
                 tasks: Mutex::new(tasks),
                 _stop_on_drop: stop.drop_guard(),
             }),
@@ -174,9 +173,11 @@ impl Queue {
                 ))
             })?,
         };
-        let sender = self.inner.submit.lock().clone().ok_or_else(closed)?;
+        if self.inner.closed.load(Ordering::SeqCst) {
+            return Err(closed());
+        }
         let (reply, answer) = oneshot::channel();
-        sender.send((write, reply)).await.map_err(|_| closed())?;
+        submit(shared, (write, reply));
         let ticket = answer.await.map_err(|_| closed())??;
         // The room stays taken until the write settles (`Shared::release`).
         permit.forget();
@@ -206,7 +207,7 @@ impl Queue {
     /// Flushes, then stops the workers and refuses further writes.
     pub async fn close(self) -> Result<(), Error> {
         self.flush().await?;
-        self.inner.submit.lock().take();
+        self.inner.closed.store(true, Ordering::SeqCst);
         self.inner.shared.stop.cancel();
         let tasks = std::mem::take(&mut *self.inner.tasks.lock());
         for task in tasks {

@@ -1,10 +1,12 @@
 //! The queue's journal: every accepted write, as a row, in embedded SQLite (WAL).
 //!
 //! `enqueue` returns only after its row is committed, so an accepted write survives a killed
-//! process (and, with `synchronous=FULL`, a power loss). Each state change of the table in
-//! `queue::state` is one committed transaction: taking a batch (T2, T3), settling a batch's
-//! results (T4–T9), recovering after a restart (T10), replaying a dead letter (T11). Delivered
-//! and superseded writes are deleted, so the table holds only what still needs attention.
+//! process (with the default `synchronous=NORMAL` the WAL holds it in the operating system's
+//! cache; with `synchronous=FULL` it is fsynced and survives a power loss too). Each state
+//! change of the table in `queue::state` is one committed transaction: taking a batch (T2,
+//! T3), settling a batch's results (T4–T9), recovering after a restart (T10), replaying a
+//! dead letter (T11). Delivered and superseded writes are deleted, so the table holds only
+//! what still needs attention.
 //!
 //! The file is opened with `locking_mode=EXCLUSIVE`: a second process (or a second queue in
 //! this one) opening the same journal is refused instead of sending the same writes twice.

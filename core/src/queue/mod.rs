@@ -17,7 +17,10 @@
 //!
 //! # What the queue promises
 //! - **Accepted means journaled**: `enqueue` returns a [`Ticket`] only after the write is
-//!   committed ([`SyncMode::Full`] fsyncs; concurrent enqueues share one commit).
+//!   committed to the journal, so a killed or crashed process loses nothing it accepted. By
+//!   default ([`SyncMode::Normal`]) the commit reaches the operating system, not the disk: a
+//!   power loss may lose the last writes; [`SyncMode::Full`] fsyncs every commit for that
+//!   too. Concurrent enqueues share one commit.
 //! - **Never dropped**: a failed call (transport, 5xx, throttling, the daily limit, the
 //!   limits reserve, an expired session) leaves its writes pending and they are sent again
 //!   after backoff; under a brownout the queue grows and drains later. Only Salesforce's

@@ -7,12 +7,17 @@
 //!                                                       └───────── settle ◄─────────────────────┘
 //! ```
 //!
-//! - **Group commit**: concurrent `enqueue` calls that arrive while a commit is running share
-//!   the next one, so `synchronous=FULL` costs one fsync per burst, not per write.
+//! - **Group commit**: `enqueue` leaves its write in an inbox; a committer on the blocking
+//!   pool (started by the first write that finds none running) journals everything waiting
+//!   in one transaction and answers each caller directly. Writes that arrive while a commit
+//!   runs share the next one, so `synchronous=FULL` costs one fsync per burst, not per
+//!   write, and a lone caller waits for two thread hand-offs, not four.
 //! - **Dispatch**: a pass reads each group's ready count and sends a group when it has a full
 //!   batch, its oldest write has lingered long enough, a flush is waiting, or its backlog
-//!   crosses the bulk threshold. It sleeps until a write arrives, a call settles, a linger or
-//!   backoff ends, or the queue stops. At most `workers` sends are in flight.
+//!   crosses the bulk threshold. It sleeps until a call settles, a linger or backoff ends,
+//!   the queue stops, or a commit needs it sooner than planned: a commit whose writes the
+//!   next planned pass will see in time does not wake it, so a stream of enqueues costs one
+//!   pass per batch, not one per write. At most `workers` sends are in flight.
 //! - **Settle**: results are journaled first, then events are emitted, then waiters woken.
 //! - **Pause**: a call that fails as a whole (after the pipeline's own retries) pauses all
 //!   dispatch for a backoff that grows with consecutive failures, so a brownout or the limits
@@ -23,12 +28,12 @@
 //! restarted process needs no rebuilding of in-memory state beyond counters.
 
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use parking_lot::Mutex;
-use tokio::sync::{mpsc, oneshot, watch, Notify, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{oneshot, watch, Notify, OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 
 use super::coalesce::{pick, Picked};
@@ -82,6 +87,13 @@ pub struct Counters {
 /// A write waiting for its group commit.
 pub type Submission = (NewWrite, oneshot::Sender<Result<Ticket, Error>>);
 
+/// Writes waiting for the next group commit, and whether a committer is running.
+#[derive(Default)]
+pub(crate) struct Inbox {
+    waiting: Mutex<Vec<Submission>>,
+    committing: AtomicBool,
+}
+
 /// State shared by the handle, the committer, the dispatcher and the send tasks.
 pub struct Shared {
     pub(crate) client: Client,
@@ -89,6 +101,7 @@ pub struct Shared {
     pub(crate) config: QueueConfig,
     pub(crate) backoff: Backoff,
     pub(crate) journal: Arc<Journal>,
+    pub(crate) inbox: Inbox,
     pub(crate) bus: OutcomeBus,
     pub(crate) counters: Arc<Counters>,
     /// Wakes the dispatcher (a write arrived that it must see early, a call settled, a flush
@@ -195,30 +208,69 @@ impl Shared {
     }
 }
 
-/// The committer: journals submissions in bursts until every handle is gone.
-pub async fn commit_loop(shared: Arc<Shared>, mut rx: mpsc::Receiver<Submission>) {
-    let mut burst = Vec::with_capacity(COMMIT_BURST);
-    while rx.recv_many(&mut burst, COMMIT_BURST).await > 0 {
-        let (writes, replies): (Vec<NewWrite>, Vec<_>) = burst.drain(..).unzip();
-        let n = writes.len() as u64;
-        // Counted before the commit, so a settlement racing ahead never sees depth below it.
-        shared.counters.depth.fetch_add(n, Ordering::SeqCst);
-        match journal(&shared, move |j| j.append(&writes, now_ms())).await {
-            Ok(tickets) => {
-                for (reply, ticket) in replies.into_iter().zip(tickets) {
-                    let _ = reply.send(Ok(ticket));
-                }
-                let fresh = shared.fresh.fetch_add(n, Ordering::SeqCst) + n;
-                if shared.pass_needed(fresh, now_ms()) {
-                    shared.wake.notify_one();
-                }
+/// Hands `submission` to the committer, starting one on the blocking pool if none runs.
+/// Its ticket (or the commit's error) arrives on the submission's reply channel.
+pub fn submit(shared: &Arc<Shared>, submission: Submission) {
+    shared.inbox.waiting.lock().push(submission);
+    if !shared.inbox.committing.swap(true, Ordering::SeqCst) {
+        let shared = Arc::clone(shared);
+        tokio::task::spawn_blocking(move || commit_waiting(&shared));
+    }
+}
+
+/// The committer: journals what waits in one transaction per burst (up to [`COMMIT_BURST`]
+/// writes), until nothing waits. Writes submitted meanwhile join the next burst.
+fn commit_waiting(shared: &Shared) {
+    let inbox = &shared.inbox;
+    // A panic (a bug) must not leave later writes waiting for a committer that is gone.
+    struct Unstick<'a>(&'a AtomicBool);
+    impl Drop for Unstick<'_> {
+        fn drop(&mut self) {
+            if std::thread::panicking() {
+                self.0.store(false, Ordering::SeqCst);
             }
-            Err(error) => {
-                shared.counters.depth.fetch_sub(n, Ordering::SeqCst);
-                let error = Arc::new(error);
-                for reply in replies {
-                    let _ = reply.send(Err(Error::from_shared(Arc::clone(&error))));
-                }
+        }
+    }
+    let _unstick = Unstick(&inbox.committing);
+    loop {
+        let burst: Vec<Submission> = {
+            let mut waiting = inbox.waiting.lock();
+            let n = waiting.len().min(COMMIT_BURST);
+            waiting.drain(..n).collect()
+        };
+        if burst.is_empty() {
+            inbox.committing.store(false, Ordering::SeqCst);
+            // A write pushed after the drain saw `committing` still set and left it to us,
+            // unless another committer has started since.
+            if inbox.waiting.lock().is_empty() || inbox.committing.swap(true, Ordering::SeqCst) {
+                return;
+            }
+            continue;
+        }
+        commit(shared, burst);
+    }
+}
+
+fn commit(shared: &Shared, burst: Vec<Submission>) {
+    let (writes, replies): (Vec<NewWrite>, Vec<_>) = burst.into_iter().unzip();
+    let n = writes.len() as u64;
+    // Counted before the commit, so a settlement racing ahead never sees depth below it.
+    shared.counters.depth.fetch_add(n, Ordering::SeqCst);
+    match shared.journal.append(&writes, now_ms()) {
+        Ok(tickets) => {
+            for (reply, ticket) in replies.into_iter().zip(tickets) {
+                let _ = reply.send(Ok(ticket));
+            }
+            let fresh = shared.fresh.fetch_add(n, Ordering::SeqCst) + n;
+            if shared.pass_needed(fresh, now_ms()) {
+                shared.wake.notify_one();
+            }
+        }
+        Err(error) => {
+            shared.counters.depth.fetch_sub(n, Ordering::SeqCst);
+            let error = Arc::new(error);
+            for reply in replies {
+                let _ = reply.send(Err(Error::from_shared(Arc::clone(&error))));
             }
         }
     }
