@@ -6,7 +6,7 @@
 use std::hint::black_box;
 
 use chrono::{TimeZone, Utc};
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use serde_json::json;
 use sfscale::bulk::encode::{flatten, RowEncoder};
 use sfscale::bulk::{Operation, Record};
@@ -37,13 +37,17 @@ fn csv_row(c: &mut Criterion) {
     let mut group = c.benchmark_group("bulk_encode");
     group.throughput(Throughput::Elements(1));
     group.bench_function("flatten_and_encode_10_fields", |b| {
-        b.iter(|| {
-            let fields = flatten(black_box(&rec), Operation::Upsert).expect("flattens");
-            let bytes = encoder
-                .encode(fields.iter().map(|(_, text)| text.as_bytes()))
-                .expect("encodes");
-            black_box(bytes)
-        })
+        b.iter_batched(
+            || rec.clone(),
+            |rec| {
+                let fields = flatten(black_box(rec), Operation::Upsert).expect("flattens");
+                let bytes = encoder
+                    .encode(fields.iter().map(|(_, text)| text.as_bytes()))
+                    .expect("encodes");
+                black_box(bytes)
+            },
+            BatchSize::SmallInput,
+        )
     });
     group.finish();
 }

@@ -11,7 +11,7 @@ use bytes::Bytes;
 use futures::stream::BoxStream;
 use futures::StreamExt as _;
 
-use crate::bulk::encode::Record;
+use crate::bulk::encode::{Fields, Record};
 use crate::bulk::options::{GroupBy, IngestSettings, Operation};
 use crate::bulk::progress::{Progress, ProgressCallback};
 use crate::bulk::results::{RowCallback, RowOutcome};
@@ -219,6 +219,8 @@ impl ResumeBuilder {
 pub enum IngestInput {
     /// Records, as bindings feed them.
     Records(BoxStream<'static, Result<Record, Error>>),
+    /// Records as `(field, value)` lists, as a binding builds them from its own mappings.
+    Fields(BoxStream<'static, Result<Fields, Error>>),
     /// A CSV file with a header row of field API names.
     CsvFile(PathBuf),
     /// CSV text with a header row.
@@ -231,6 +233,13 @@ impl IngestInput {
         stream: impl futures::Stream<Item = Result<Record, Error>> + Send + 'static,
     ) -> IngestInput {
         IngestInput::Records(stream.boxed())
+    }
+
+    /// A stream of records as `(field, value)` lists.
+    pub fn fields(
+        stream: impl futures::Stream<Item = Result<Fields, Error>> + Send + 'static,
+    ) -> IngestInput {
+        IngestInput::Fields(stream.boxed())
     }
 
     /// Records already in memory.
@@ -255,6 +264,7 @@ impl std::fmt::Debug for IngestInput {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             IngestInput::Records(_) => f.write_str("IngestInput::Records(..)"),
+            IngestInput::Fields(_) => f.write_str("IngestInput::Fields(..)"),
             IngestInput::CsvFile(p) => write!(f, "IngestInput::CsvFile({})", p.display()),
             IngestInput::CsvBytes(b) => write!(f, "IngestInput::CsvBytes({} bytes)", b.len()),
         }

@@ -14,6 +14,10 @@
 //! An absent key is an empty field, which Salesforce reads as "leave unchanged" (update) or
 //! "no value" (insert). REST's `attributes` key is skipped.
 //!
+//! A binding may also feed [`Fields`], the same `(field, value)` pairs without the JSON object
+//! around them: a binding that walks its language's mapping builds them straight, and they are
+//! flattened by moving their strings, not copying them. The value rules are the same.
+//!
 //! One job has one header, but a stream's records need not share keys. Records are therefore
 //! sorted into [`Shapes`]: a record joins the first shape whose columns include all of its keys
 //! (its missing keys stay empty), else it opens a new shape, which becomes jobs of its own. A
@@ -31,38 +35,48 @@ use crate::error::Error;
 /// A record as bindings feed it: field name → JSON value.
 pub type Record = Map<String, Value>;
 
+/// A record as an ordered list of `(field, value)`: what a binding builds straight from a
+/// mapping of its language (no JSON object in between). Same value rules as a [`Record`].
+pub type Fields = Vec<(String, Value)>;
+
 /// Shapes allowed in one run; a stream with more distinct key sets is refused.
 pub const MAX_SHAPES: usize = 64;
 
 /// The literal Bulk API 2.0 reads as "set this field to null".
 pub const NULL_MARKER: &str = "#N/A";
 
-/// One record's fields, flattened: `(column, text)` in record order.
-pub fn flatten(record: &Record, operation: Operation) -> Result<Vec<(String, String)>, Error> {
-    let mut out = Vec::with_capacity(record.len());
-    flatten_into(record, "", operation, &mut out)?;
+/// One record's fields, flattened: `(column, text)` in record order. Takes a [`Record`] or
+/// [`Fields`] by value, so field names and string values move into the result.
+pub fn flatten(
+    record: impl IntoIterator<Item = (String, Value)>,
+    operation: Operation,
+) -> Result<Vec<(String, String)>, Error> {
+    let fields = record.into_iter();
+    let mut out = Vec::with_capacity(fields.size_hint().0);
+    flatten_into(fields, "", operation, &mut out)?;
     Ok(out)
 }
 
 fn flatten_into(
-    map: &Record,
+    fields: impl Iterator<Item = (String, Value)>,
     prefix: &str,
     operation: Operation,
     out: &mut Vec<(String, String)>,
 ) -> Result<(), Error> {
-    for (key, value) in map {
+    for (key, value) in fields {
         if key == "attributes" {
             continue;
         }
         let column = if prefix.is_empty() {
-            key.clone()
+            key
         } else {
             format!("{prefix}.{key}")
         };
         match value {
-            Value::Object(inner) => flatten_into(inner, &column, operation, out)?,
+            Value::Object(inner) => flatten_into(inner.into_iter(), &column, operation, out)?,
+            Value::String(text) => out.push((column, text)),
             other => {
-                let text = scalar_text(other, operation)
+                let text = scalar_text(&other, operation)
                     .map_err(|e| Error::invalid_input(format!("field {column}: {e}")))?;
                 out.push((column, text));
             }
@@ -138,12 +152,23 @@ impl Shapes {
     }
 
     /// Places one flattened record: returns its shape and its fields in that shape's order.
+    /// A record whose columns are a shape's, in its order (the usual case), is placed without
+    /// a lookup per field.
     pub fn place(&mut self, fields: Vec<(String, String)>) -> Result<(usize, Vec<String>), Error> {
-        let shape = match self
-            .positions
+        let same_order = |columns: &[String]| {
+            columns.len() == fields.len() && columns.iter().zip(&fields).all(|(a, (b, _))| a == b)
+        };
+        let found = self
+            .columns
             .iter()
-            .position(|pos| fields.iter().all(|(c, _)| pos.contains_key(c)))
-        {
+            .zip(&self.positions)
+            .position(|(columns, pos)| {
+                same_order(columns) || fields.iter().all(|(c, _)| pos.contains_key(c))
+            });
+        let shape = match found {
+            Some(shape) if same_order(&self.columns[shape]) => {
+                return Ok((shape, fields.into_iter().map(|(_, text)| text).collect()))
+            }
             Some(shape) => shape,
             None => self.open(fields.iter().map(|(c, _)| c.clone()).collect())?,
         };
@@ -243,7 +268,7 @@ mod tests {
             "Tags__c": ["a", "b"],
             "Account": {"External_Id__c": "A-1"}
         }));
-        let upsert = flatten(&rec, Operation::Upsert).unwrap();
+        let upsert = flatten(rec.clone(), Operation::Upsert).unwrap();
         assert_eq!(
             upsert,
             [
@@ -257,13 +282,28 @@ mod tests {
             ]
             .map(|(a, b)| (a.to_owned(), b.to_owned()))
         );
-        let insert = flatten(&rec, Operation::Insert).unwrap();
+        let insert = flatten(rec.clone(), Operation::Insert).unwrap();
         assert_eq!(insert[4].1, "", "null on insert is just no value");
     }
 
     #[test]
+    fn fields_flatten_like_the_same_record() {
+        let rec = record(json!({
+            "Name": "Acme", "NumberOfEmployees": 7, "AnnualRevenue": 2.0, "Active__c": false,
+            "Phone": null, "Owner": {"Email": "a@b.c"}, "Tags__c": ["x", 1]
+        }));
+        let fields: Fields = rec.clone().into_iter().collect();
+        for op in [Operation::Insert, Operation::Upsert] {
+            assert_eq!(
+                flatten(fields.clone(), op).unwrap(),
+                flatten(rec.clone(), op).unwrap()
+            );
+        }
+    }
+
+    #[test]
     fn nested_arrays_are_refused_naming_the_field() {
-        let err = flatten(&record(json!({"Tags__c": [["x"]]})), Operation::Insert).unwrap_err();
+        let err = flatten(record(json!({"Tags__c": [["x"]]})), Operation::Insert).unwrap_err();
         assert!(err.to_string().contains("Tags__c"), "{err}");
     }
 
@@ -285,8 +325,17 @@ mod tests {
             (0, vec!["".into(), "3".into()])
         );
         assert_eq!(
+            shapes.place(f(&[("B", "5"), ("A", "6")])).unwrap(),
+            (0, vec!["6".into(), "5".into()]),
+            "another order is put in the shape's order"
+        );
+        assert_eq!(
             shapes.place(f(&[("A", "4"), ("Bad__c", "x")])).unwrap().0,
             1
+        );
+        assert_eq!(
+            shapes.place(f(&[("A", "7"), ("Bad__c", "y")])).unwrap(),
+            (1, vec!["7".into(), "y".into()])
         );
         assert_eq!(shapes.union(), ["A", "B", "Bad__c"]);
     }

@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::bulk::api::{BulkResult, Hooks, IngestBuilder, IngestInput, ResumeBuilder};
 use crate::bulk::codes::BULK_IO;
-use crate::bulk::encode::{flatten, Record, Shapes};
+use crate::bulk::encode::{flatten, Fields, Record, Shapes};
 use crate::bulk::infer::infer_group_by;
 use crate::bulk::ingest::RunContext;
 use crate::bulk::journal::{ChunkRecord, ChunkState, Journal, RunState};
@@ -82,6 +82,10 @@ enum Source {
         futures::stream::BoxStream<'static, Result<Record, Error>>,
         Operation,
     ),
+    Fields(
+        futures::stream::BoxStream<'static, Result<Fields, Error>>,
+        Operation,
+    ),
     Csv(
         csv::StringRecordsIntoIter<Box<dyn std::io::Read + Send>>,
         usize,
@@ -96,6 +100,9 @@ impl Source {
         let reader: Box<dyn std::io::Read + Send> = match input {
             IngestInput::Records(stream) => {
                 return Ok((Source::Records(stream, operation), Shapes::default()))
+            }
+            IngestInput::Fields(stream) => {
+                return Ok((Source::Fields(stream, operation), Shapes::default()))
             }
             IngestInput::CsvFile(path) => Box::new(BufReader::new(
                 File::open(&path).map_err(|e| io_error("cannot open", &path, e))?,
@@ -125,13 +132,12 @@ impl Source {
     async fn next(&mut self, shapes: &mut Shapes) -> Option<Result<RowRead, Error>> {
         match self {
             Source::Records(stream, operation) => {
-                let record = match stream.next().await? {
-                    Ok(record) => record,
-                    Err(e) => return Some(Err(e)),
-                };
-                Some(Ok(
-                    flatten(&record, *operation).and_then(|fields| shapes.place(fields))
-                ))
+                let record = stream.next().await?;
+                Some(record.map(|r| flatten(r, *operation).and_then(|f| shapes.place(f))))
+            }
+            Source::Fields(stream, operation) => {
+                let record = stream.next().await?;
+                Some(record.map(|r| flatten(r, *operation).and_then(|f| shapes.place(f))))
             }
             Source::Csv(records, width) => {
                 let record = match records.next()? {
