@@ -20,15 +20,14 @@ use parking_lot::Mutex;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyIterator, PyTuple};
-use serde_json::Map;
+use sfscale::bulk::encode::Fields;
 use sfscale::bulk::{
     Bulk as CoreBulk, IngestBuilder, IngestInput, Operation, Progress, QueryBuilder, RowOutcome,
 };
-use sfscale::rest::Record;
 use sfscale::Error;
 
 use crate::config::seconds;
-use crate::convert::{record, records, serialized, to_json, At};
+use crate::convert::{fields, records, serialized, to_json, At, FieldNames};
 use crate::errors::{core_err, CoreResult};
 use crate::observe::Dispatcher;
 use crate::ops::{pending, run_async, run_sync, Pending};
@@ -205,10 +204,11 @@ fn input(records: &Bound<'_, PyAny>) -> PyResult<(IngestInput, Failure)> {
     let source = Rows {
         iter: rows.unbind(),
         columns,
+        names: FieldNames::default(),
         next_row: 0,
         failure: Arc::clone(&failure),
     };
-    Ok((IngestInput::records(source.into_stream()), failure))
+    Ok((IngestInput::fields(source.into_stream()), failure))
 }
 
 /// The caller's rows, pulled from a core task.
@@ -216,12 +216,14 @@ struct Rows {
     iter: Py<PyIterator>,
     /// DataFrame column names; rows are then tuples in column order.
     columns: Option<Vec<String>>,
+    /// Dict keys already read, shared by the rows that use the same key objects.
+    names: FieldNames,
     next_row: usize,
     failure: Failure,
 }
 
 impl Rows {
-    fn into_stream(self) -> impl futures::Stream<Item = CoreResult<Record>> + Send + 'static {
+    fn into_stream(self) -> impl futures::Stream<Item = CoreResult<Fields>> + Send + 'static {
         stream::unfold(Some(self), |state| async move {
             let mut rows = state?;
             let batch = Python::attach(|py| rows.pull(py));
@@ -242,7 +244,7 @@ impl Rows {
         .flatten()
     }
 
-    fn pull(&mut self, py: Python<'_>) -> PyResult<VecDeque<Record>> {
+    fn pull(&mut self, py: Python<'_>) -> PyResult<VecDeque<Fields>> {
         let iter = self.iter.bind(py).clone();
         let mut batch = VecDeque::with_capacity(PULL);
         for item in iter.take(PULL) {
@@ -250,7 +252,7 @@ impl Rows {
             let row = self.next_row;
             batch.push_back(match &self.columns {
                 Some(columns) => tuple_record(item.cast::<PyTuple>()?, columns, row)?,
-                None => record(&item, Some(row))?,
+                None => fields(&item, row, &mut self.names)?,
             });
             self.next_row += 1;
         }
@@ -258,10 +260,10 @@ impl Rows {
     }
 }
 
-fn tuple_record(values: &Bound<'_, PyTuple>, columns: &[String], row: usize) -> PyResult<Record> {
-    let mut out = Map::with_capacity(columns.len());
+fn tuple_record(values: &Bound<'_, PyTuple>, columns: &[String], row: usize) -> PyResult<Fields> {
+    let mut out = Vec::with_capacity(columns.len());
     for (field, value) in columns.iter().zip(values.iter()) {
-        out.insert(
+        out.push((
             field.clone(),
             to_json(
                 &value,
@@ -270,7 +272,7 @@ fn tuple_record(values: &Bound<'_, PyTuple>, columns: &[String], row: usize) -> 
                     row: Some(row),
                 },
             )?,
-        );
+        ));
     }
     Ok(out)
 }

@@ -26,6 +26,7 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyDate, PyDateTime, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 use serde_json::{Map, Number, Value};
+use sfscale::bulk::encode::Fields;
 
 /// Where a value sits, for error messages: the field and, in many-record calls, the row.
 #[derive(Clone, Copy)]
@@ -50,25 +51,82 @@ const EXACT_DIGITS: usize = 15;
 
 /// A Python mapping as a Salesforce record.
 pub fn record(obj: &Bound<'_, PyAny>, row: Option<usize>) -> PyResult<Map<String, Value>> {
-    let dict = obj.cast::<PyDict>().map_err(|_| {
+    let dict = as_dict(obj, row)?;
+    let mut out = Map::with_capacity(dict.len());
+    for (key, value) in dict.iter() {
+        let field = field_name(&key, row)?;
+        let value = to_json(&value, At { field: &field, row })?;
+        out.insert(field, value);
+    }
+    Ok(out)
+}
+
+/// A Python mapping as the core's `(field, value)` list, for a stream of many records: no
+/// JSON object is built, and field names come from `names` when the keys are the previous
+/// record's.
+pub fn fields(obj: &Bound<'_, PyAny>, row: usize, names: &mut FieldNames) -> PyResult<Fields> {
+    let dict = as_dict(obj, Some(row))?;
+    let mut out = Vec::with_capacity(dict.len());
+    for (i, (key, value)) in dict.iter().enumerate() {
+        let field = names.name(i, &key, row)?;
+        let value = to_json(
+            &value,
+            At {
+                field: &field,
+                row: Some(row),
+            },
+        )?;
+        out.push((field, value));
+    }
+    Ok(out)
+}
+
+/// The field names of the previous record, by position, with the key objects they came
+/// from. A stream's dicts nearly always share their key strings (literals, interned names),
+/// so a name is read out of Python once per stream rather than once per record; a key that
+/// is not the same object is read again.
+#[derive(Default)]
+pub struct FieldNames {
+    seen: Vec<(Py<PyAny>, String)>,
+}
+
+impl FieldNames {
+    fn name(&mut self, i: usize, key: &Bound<'_, PyAny>, row: usize) -> PyResult<String> {
+        if let Some((known, name)) = self.seen.get(i) {
+            if known.is(key) {
+                return Ok(name.clone());
+            }
+        }
+        let name = field_name(key, Some(row))?;
+        let entry = (key.clone().unbind(), name.clone());
+        match self.seen.get_mut(i) {
+            Some(slot) => *slot = entry,
+            None => self.seen.push(entry),
+        }
+        Ok(name)
+    }
+}
+
+fn as_dict<'a, 'py>(
+    obj: &'a Bound<'py, PyAny>,
+    row: Option<usize>,
+) -> PyResult<&'a Bound<'py, PyDict>> {
+    obj.cast::<PyDict>().map_err(|_| {
         let at = row.map_or(String::new(), |r| format!(" (row {r})"));
         PyTypeError::new_err(format!(
             "a record must be a dict of field name to value{at}, got {}",
             type_name(obj)
         ))
-    })?;
-    let mut out = Map::with_capacity(dict.len());
-    for (key, value) in dict.iter() {
-        let field: String = key.extract().map_err(|_| {
-            PyTypeError::new_err(format!(
-                "field names must be str, got {} in row {row:?}",
-                type_name(&key)
-            ))
-        })?;
-        let value = to_json(&value, At { field: &field, row })?;
-        out.insert(field, value);
-    }
-    Ok(out)
+    })
+}
+
+fn field_name(key: &Bound<'_, PyAny>, row: Option<usize>) -> PyResult<String> {
+    key.extract().map_err(|_| {
+        PyTypeError::new_err(format!(
+            "field names must be str, got {} in row {row:?}",
+            type_name(key)
+        ))
+    })
 }
 
 /// Records from a Python iterable of dicts.

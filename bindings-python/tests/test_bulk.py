@@ -76,6 +76,32 @@ def test_an_exception_from_the_rows_is_raised_as_is(bulk: sfscale.Bulk) -> None:
         bulk.ingest("Account", "insert", iter([{"Name": "ok"}, {"Name": object()}]), **FAST_POLL)
 
 
+def test_dicts_with_keys_in_any_order_or_made_per_row(bulk: sfscale.Bulk, fresh: Emulator) -> None:
+    def rows():  # noqa: ANN202
+        for i in range(300):
+            name = "".join(["Na", "me"])  # a new key object on every row
+            yield {name: f"k-{i}", "Phone": str(i)} if i % 2 else {"Phone": str(i), name: f"k-{i}"}
+
+    result = bulk.ingest("Account", "insert", rows(), **FAST_POLL)
+    assert (result["rows_succeeded"], result["jobs_used"]) == (300, 1)
+    assert fresh.stats()["records"]["Account"] == 300
+    stored = {r["Name"]: r["Phone"] for r in bulk.query("SELECT Name, Phone FROM Account")}
+    assert stored == {f"k-{i}": str(i) for i in range(300)}
+
+
+def test_a_run_refused_before_reading_pulls_no_row(bulk: sfscale.Bulk) -> None:
+    pulled: list[int] = []
+
+    def rows():  # noqa: ANN202
+        for i in range(5):
+            pulled.append(i)
+            yield {"Name": f"n-{i}"}
+
+    with pytest.raises(sfscale.InvalidInputError, match="external id"):
+        bulk.ingest("Account", "upsert", rows(), **FAST_POLL)
+    assert pulled == []
+
+
 def test_a_run_past_its_deadline_resumes(bulk: sfscale.Bulk, fresh: Emulator) -> None:
     fresh.faults({"seed": 1, "rules": [{"route": "bulk", "share": 1.0, "effect": "delay:100"}]})
     rows = [{"Name": f"r-{i}"} for i in range(500)]
