@@ -135,6 +135,52 @@ async fn ten_thousand_single_enqueues_take_at_most_sixty_api_calls_and_store_eve
     assert_eq!(external_ids(&client).await.len(), 10_000);
 }
 
+/// Waits for `n` outcomes, each a delivery (a generous bound turns a stranded write into a
+/// failure instead of a hang).
+async fn delivered(events: &mut tokio::sync::broadcast::Receiver<QueueEvent>, n: usize) {
+    for _ in 0..n {
+        let event = tokio::time::timeout(Duration::from_secs(60), events.recv())
+            .await
+            .expect("an outcome arrives without a flush")
+            .expect("no event lost");
+        assert!(
+            matches!(event.outcome, Outcome::Delivered { .. }),
+            "{event:?}"
+        );
+    }
+}
+
+/// T1, T2, T4 without a flush: the dispatcher is woken only by commits it would otherwise
+/// see too late, so this checks that none is stranded: a lone write, a write after the queue
+/// drained, and a stream from one sequential caller (the B6 shape) all go out by linger or
+/// full batch alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_go_out_without_a_flush_whether_alone_after_a_drain_or_in_a_stream() {
+    let emu = Emu::start().await;
+    let client = emu.client();
+    let dir = tempfile::tempdir().unwrap();
+    let queue = client
+        .queue(config(dir.path()).linger(Duration::from_millis(50)))
+        .await
+        .unwrap();
+    let mut events = queue.subscribe();
+    queue
+        .enqueue("Account", upsert(), account("alone"), None)
+        .await
+        .unwrap();
+    delivered(&mut events, 1).await;
+    queue
+        .enqueue("Account", upsert(), account("after-drain"), None)
+        .await
+        .unwrap();
+    delivered(&mut events, 1).await;
+    enqueue_upserts(&queue, "stream", 1_000, 1).await;
+    delivered(&mut events, 1_000).await;
+    assert_eq!(queue.stats().depth, 0);
+    assert_eq!(external_ids(&client).await.len(), 1_002);
+    queue.close().await.unwrap();
+}
+
 /// T5: every collections call fails for a while; the queue keeps the writes and drains later.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_brownout_in_the_middle_loses_nothing() {
