@@ -380,7 +380,7 @@ impl RunContext {
             (ResultList::Failed, ResultKind::Failed),
             (ResultList::Unprocessed, ResultKind::Unprocessed),
         ] {
-            bodies.push((kind, self.wire.results(&info.id, list).await?));
+            bodies.push((kind, self.results(chunk, &info.id, list).await?));
         }
         let mut results = ChunkResults::new(self.chunk_context(chunk, allow_lock_retry))?;
         for (kind, body) in &bodies {
@@ -389,6 +389,27 @@ impl RunContext {
         drop(bodies);
         let counts = results.finish(&missing_error())?;
         self.record_done(chunk, &info.state, counts, info.error_message.as_deref())
+    }
+
+    /// Downloads one result list of a finished job, trying again after transient failures
+    /// like [`poll`](Self::poll) does: the results stay on the server, and a brownout that
+    /// outlasts the pipeline's retries (or its retry budget) only delays the download.
+    async fn results(
+        &self,
+        chunk: &ChunkRecord,
+        job: &str,
+        list: ResultList,
+    ) -> Result<bytes::Bytes, Error> {
+        let mut delays = PollBackoff::new(self.settings.poll_initial, self.settings.poll_max);
+        loop {
+            match self.wire.results(job, list).await {
+                Err(error) if worth_another_job(&error) && !stops_the_run(&error) => {
+                    tracing::warn!(chunk = chunk.plan.id, %error, "downloading bulk results failed; trying again");
+                    tokio::time::sleep(delays.next().unwrap_or(self.settings.poll_max)).await;
+                }
+                done => return done,
+            }
+        }
     }
 
     fn chunk_context(&self, chunk: &ChunkRecord, allow_lock_retry: bool) -> ChunkContext<'_> {
