@@ -1,13 +1,14 @@
 //! Record streams as batches for the JS layer's async iterator (`for await`).
 //!
-//! The core streams a query page by page (a page is fetched when the previous one has been
-//! read). Crossing into JS one record at a time would cost a Promise per record, so each
-//! `next()` waits for one record and then takes every record already in memory behind it
-//! (up to [`BATCH`]), and resolves with them as one JSON array; the JS iterator serves them
-//! from a buffer and calls `next()` again only when it is empty. That is the backpressure:
-//! no page is requested until JS has consumed the previous batch, so memory stays bounded by
-//! about two pages. An empty array means the end. `close()` drops the stream (a `break` out
-//! of `for await`, or an aborted signal), which stops fetching.
+//! The core streams a query page by page, fetching one page ahead of the reader. Crossing
+//! into JS one record at a time would cost a Promise per record, so each `next()` waits for
+//! one record and then takes every record already in memory behind it (up to [`BATCH`]),
+//! and resolves with them as one JSON array; the JS iterator serves them from a buffer and
+//! calls `next()` again only when it is empty. That is the backpressure: the core starts no
+//! page beyond the one ahead until JS asks for the next batch, so memory stays bounded by
+//! about three pages (the batch in JS, the page read here, the one ahead). An empty array
+//! means the end. `close()` drops the stream (a `break` out of `for await`, or an aborted
+//! signal), which stops fetching.
 
 use std::sync::Arc;
 
