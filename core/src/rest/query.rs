@@ -1,4 +1,4 @@
-//! SOQL queries as a stream of records, one page in memory at a time.
+//! SOQL queries as a stream of records, at most two pages in memory at a time.
 //!
 //! `GET query?q=` returns up to `batchSize` records (we ask with
 //! `Sforce-Query-Options: batchSize=N`, 200..=2000) and, while `done` is false, a
