@@ -135,7 +135,7 @@ def build(release: bool) -> tuple[Path, Path]:
         *profile,
     )
     emulator = TARGET / ("release" if release else "debug") / "sfscale-emulator"
-    venv = WORK / "venv"
+    venv = venv_dir(release)
     if not (venv / "bin" / "python").exists():
         sh(sys.executable, "-m", "venv", venv)
     pip = [venv / "bin" / "pip", "install", "-q", "--disable-pip-version-check"]
@@ -147,6 +147,11 @@ def build(release: bool) -> tuple[Path, Path]:
     sh("npm", "ci", "--no-audit", "--no-fund", "--loglevel=error", cwd=node)
     sh("npm", "run", "build:release" if release else "build", cwd=node)
     return emulator, venv / "bin" / "python"
+
+
+def venv_dir(release: bool) -> Path:
+    """The peers' venv, with the binding built for the profile (release and debug differ)."""
+    return WORK / ("venv-release" if release else "venv")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -474,7 +479,7 @@ def main() -> int:
         emulator_bin = (
             TARGET / ("release" if args.release else "debug") / "sfscale-emulator"
         )
-        python = WORK / "venv" / "bin" / "python"
+        python = venv_dir(args.release) / "bin" / "python"
     else:
         emulator_bin, python = build(args.release)
     only = set(args.only.upper().split(",")) if args.only else None

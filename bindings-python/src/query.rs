@@ -1,12 +1,12 @@
 //! Record streams as Python iterators: `for r in client.query(...)` and
 //! `async for r in async_client.query(...)`.
 //!
-//! The core streams a query page by page (a page is fetched when the previous one has been
+//! The core streams a query page by page (the next page is fetched while the current one is
 //! read). Crossing into Python one record at a time would cost a GIL round trip or an asyncio
 //! future per record, so each step takes every record that is already in memory (up to
 //! [`BATCH`]) in one go, converts them under the GIL, and serves them from a buffer. Memory
-//! stays bounded by two pages (taking the buffered records polls the stream, which may start
-//! the next page's request); dropping the iterator drops the stream, which stops fetching.
+//! stays bounded by the core's look-ahead (two pages) plus this buffer; dropping the iterator
+//! drops the stream, which stops fetching.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
