@@ -107,6 +107,9 @@ impl PollSchedule {
         let done = processed.saturating_sub(base);
         let elapsed = now.saturating_duration_since(since);
         if done == 0 || elapsed.is_zero() {
+            // Still queued: the rate is measured from the last look without progress, so
+            // time spent waiting for the server to start does not make the job look slow.
+            self.first = Some((now, processed));
             return backoff;
         }
         let left = self.rows.saturating_sub(processed);
@@ -509,6 +512,22 @@ mod tests {
             PollBackoff::new(Duration::from_secs(1), Duration::from_secs(1)).nth(1000),
             Some(Duration::from_secs(1))
         );
+    }
+
+    #[test]
+    fn time_spent_queued_does_not_slow_the_estimate() {
+        let ms = Duration::from_millis;
+        let start = Instant::now();
+        let mut schedule = PollSchedule::new(ms(500), Duration::from_secs(10), 100_000);
+        for (i, at) in [0, 500, 1250, 2375].into_iter().enumerate() {
+            let pause = schedule.after(0, start + ms(at));
+            let backoff = [ms(500), ms(750), ms(1125), Duration::from_micros(1_687_500)][i];
+            assert_eq!(pause, backoff, "queued: the backoff decides");
+        }
+        // Processing started after the look at 2.375 s: half done 1.7 s later, so ~1.7 s to
+        // go (measured from the queue, the estimate would have said 4 s).
+        let pause = schedule.after(50_000, start + ms(4062));
+        assert_eq!(pause, ms(1687));
     }
 
     #[test]
