@@ -2,16 +2,14 @@
 //!
 //! Crossing the boundary once per record would cost a foreign call and a JSON document per
 //! record, so [`NativeRecords::next_page`] waits for one record, then takes every record that
-//! is already in memory (up to [`BATCH`]) and hands them over as one JSON array. Memory stays
-//! bounded by the core's page size. An error after some records were read is kept and
-//! reported by the next call, so records read before it are delivered first. Cancelling a
+//! is already in memory (up to [`BATCH`]) and hands them over as one JSON array (the core's
+//! [`RecordBatches`]). Memory stays bounded by the core's page size. An error after some
+//! records were read is kept and reported by the next call, so records read before it are
+//! delivered first. Cancelling a
 //! `next_page` call drops the stream (the query ends); `end` does the same on purpose.
 
-use futures::stream::{BoxStream, StreamExt as _};
-use futures::FutureExt as _;
 use parking_lot::Mutex;
-use sfscale::rest::Record;
-use sfscale::Error;
+use sfscale::rest::{RecordBatches, RecordStream};
 
 use crate::errors::{invalid, FfiError};
 use crate::json;
@@ -20,12 +18,9 @@ use crate::task::on_core;
 /// Most records handed over per page.
 const BATCH: usize = 2000;
 
-/// A stream of records from the core.
-pub type Records = BoxStream<'static, Result<Record, Error>>;
-
 enum State {
-    /// Readable; an error met after the last page's records, reported next.
-    Open(Records, Option<Error>),
+    /// Readable.
+    Open(RecordBatches),
     /// A `next_page` call holds the stream; left as is if that call is cancelled.
     Cancelled,
     /// Ended (the last record was read, an error was reported, or closed).
@@ -40,9 +35,9 @@ pub struct NativeRecords {
 
 impl NativeRecords {
     /// Wraps a core stream.
-    pub fn new(stream: Records) -> std::sync::Arc<Self> {
+    pub fn new(stream: RecordStream) -> std::sync::Arc<Self> {
         std::sync::Arc::new(NativeRecords {
-            state: Mutex::new(State::Open(stream, None)),
+            state: Mutex::new(State::Open(RecordBatches::new(stream))),
         })
     }
 }
@@ -52,8 +47,8 @@ impl NativeRecords {
     /// The next records as a JSON array, or `None` at the end.
     pub async fn next_page(&self) -> Result<Option<String>, FfiError> {
         let taken = std::mem::replace(&mut *self.state.lock(), State::Cancelled);
-        let (stream, pending) = match taken {
-            State::Open(stream, pending) => (stream, pending),
+        let mut batches = match taken {
+            State::Open(batches) => batches,
             State::Done => {
                 *self.state.lock() = State::Done;
                 return Ok(None);
@@ -64,20 +59,21 @@ impl NativeRecords {
                 ))
             }
         };
-        if let Some(error) = pending {
-            *self.state.lock() = State::Done;
-            return Err(error.into());
-        }
-        let read = on_core(read_page(stream)).await;
-        let (page, rest) = match read {
-            Ok(read) => read,
+        let read = on_core(async move {
+            let page = batches.next_batch(BATCH).await?;
+            Ok((batches, page))
+        })
+        .await;
+        let (state, page) = match read {
+            Ok((batches, page)) if !page.is_empty() => (State::Open(batches), Some(page)),
+            Ok(_) => (State::Done, None),
             Err(error) => {
                 *self.state.lock() = State::Done;
                 return Err(error);
             }
         };
-        *self.state.lock() = rest.unwrap_or(State::Done);
-        Ok(page)
+        *self.state.lock() = state;
+        Ok(page.map(|p| json::text(&p)).transpose()?)
     }
 
     /// Ends the query now (later pages are never fetched). Not `close`: uniffi objects are
@@ -87,40 +83,12 @@ impl NativeRecords {
     }
 }
 
-/// Reads one page; returns it and the state to keep (`None`: the stream ended).
-async fn read_page(mut stream: Records) -> Result<(Option<String>, Option<State>), Error> {
-    let first = match stream.next().await {
-        None => return Ok((None, None)),
-        Some(first) => first?,
-    };
-    let mut page = vec![first];
-    let mut pending = None;
-    let mut ended = false;
-    while page.len() < BATCH {
-        match stream.next().now_or_never() {
-            Some(Some(Ok(record))) => page.push(record),
-            Some(Some(Err(error))) => {
-                pending = Some(error);
-                break;
-            }
-            Some(None) => {
-                ended = true;
-                break;
-            }
-            None => break,
-        }
-    }
-    let rest = match (ended, pending) {
-        (true, _) => None,
-        (false, pending) => Some(State::Open(stream, pending)),
-    };
-    Ok((Some(json::text(&page)?), rest))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use futures::stream;
+    use futures::{stream, StreamExt as _};
+    use sfscale::rest::Record;
+    use sfscale::Error;
 
     fn record(n: usize) -> Record {
         let mut r = Record::new();

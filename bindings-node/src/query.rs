@@ -12,74 +12,25 @@
 
 use std::sync::Arc;
 
-use futures::stream::BoxStream;
-use futures::{FutureExt as _, StreamExt as _};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use sfscale::rest::Record;
+use sfscale::rest::{RecordBatches, RecordStream};
 
-use crate::errors::CoreResult;
 use crate::runtime::{promise, Cancel};
 
 /// Most records per batch.
 const BATCH: usize = 2000;
 
-/// A stream of records (REST query, Bulk query).
-pub type Records = BoxStream<'static, CoreResult<Record>>;
-
-/// A record stream that ends for good at its end or its first error (a finished core stream
-/// must not be polled again), delivering the records read before an error first.
-struct Source {
-    stream: Option<Records>,
-    error: Option<sfscale::Error>,
-}
-
-impl Source {
-    /// Waits for the next record, then takes those already buffered behind it.
-    async fn next_batch(&mut self) -> CoreResult<Vec<Record>> {
-        if let Some(error) = self.error.take() {
-            return Err(error);
-        }
-        let mut batch = Vec::new();
-        while let Some(stream) = self.stream.as_mut() {
-            let next = if batch.is_empty() {
-                stream.next().await
-            } else {
-                match stream.next().now_or_never() {
-                    Some(next) => next,
-                    None => break,
-                }
-            };
-            match next {
-                Some(Ok(record)) => batch.push(record),
-                Some(Err(error)) if batch.is_empty() => {
-                    self.stream = None;
-                    return Err(error);
-                }
-                Some(Err(error)) => (self.stream, self.error) = (None, Some(error)),
-                None => self.stream = None,
-            }
-            if batch.len() >= BATCH {
-                break;
-            }
-        }
-        Ok(batch)
-    }
-}
-
 /// The records of one query. Wrapped by an async iterator in `lib/query.js`.
 #[napi]
 pub struct NativeQuery {
-    source: Arc<tokio::sync::Mutex<Source>>,
+    source: Arc<tokio::sync::Mutex<RecordBatches>>,
 }
 
 impl NativeQuery {
-    pub fn new(stream: Records) -> Self {
+    pub fn new(stream: RecordStream) -> Self {
         NativeQuery {
-            source: Arc::new(tokio::sync::Mutex::new(Source {
-                stream: Some(stream),
-                error: None,
-            })),
+            source: Arc::new(tokio::sync::Mutex::new(RecordBatches::new(stream))),
         }
     }
 }
@@ -91,7 +42,7 @@ impl NativeQuery {
     pub fn next<'e>(&self, env: &'e Env, cancel: Option<&Cancel>) -> Result<Object<'e>> {
         let source = Arc::clone(&self.source);
         promise(env, cancel, async move {
-            source.lock().await.next_batch().await
+            source.lock().await.next_batch(BATCH).await
         })
     }
 
@@ -99,11 +50,11 @@ impl NativeQuery {
     #[napi]
     pub fn close(&self) {
         if let Ok(mut source) = self.source.try_lock() {
-            source.stream = None;
+            source.close();
         } else {
             let source = Arc::clone(&self.source);
             if let Ok(handle) = crate::runtime::handle() {
-                handle.spawn(async move { source.lock().await.stream = None });
+                handle.spawn(async move { source.lock().await.close() });
             }
         }
     }

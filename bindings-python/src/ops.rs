@@ -26,7 +26,7 @@ pub type Finish = Box<dyn FnOnce(Python<'_>) -> PyResult<Py<PyAny>> + Send>;
 /// A core call not yet run.
 pub type Pending = Pin<Box<dyn Future<Output = CoreResult<Finish>> + Send>>;
 /// A stream of records (REST query, Bulk query).
-pub type Records = BoxStream<'static, CoreResult<Record>>;
+pub type Records = sfscale::rest::RecordStream;
 
 /// Wraps a core future whose output converts with [`ToPython`].
 pub fn pending<T: ToPython + 'static>(

@@ -11,68 +11,18 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use futures::{FutureExt as _, StreamExt as _};
 use parking_lot::Mutex;
 use pyo3::exceptions::{PyStopAsyncIteration, PyStopIteration};
 use pyo3::prelude::*;
 
 use crate::convert::Keys;
-use crate::errors::{core_err, CoreResult};
-use crate::ops::Records;
+use sfscale::rest::{RecordBatches, RecordStream};
+
+use crate::errors::core_err;
 use crate::runtime::{awaitable, block_on, ready};
 
 /// Most records converted per step.
 const BATCH: usize = 2000;
-
-/// A record stream that ends for good at its end or its first error (a finished core stream
-/// must not be polled again), delivering the records read before an error first.
-pub struct Source {
-    stream: Option<Records>,
-    error: Option<sfscale::Error>,
-}
-
-impl Source {
-    pub fn new(stream: Records) -> Self {
-        Source {
-            stream: Some(stream),
-            error: None,
-        }
-    }
-
-    /// Waits for the next record, then takes those already buffered behind it; an empty batch
-    /// means the end.
-    async fn next_batch(&mut self) -> CoreResult<Vec<sfscale::rest::Record>> {
-        if let Some(error) = self.error.take() {
-            return Err(error);
-        }
-        let mut batch = Vec::new();
-        while let Some(stream) = self.stream.as_mut() {
-            let next = if batch.is_empty() {
-                stream.next().await
-            } else {
-                match stream.next().now_or_never() {
-                    Some(next) => next,
-                    None => break,
-                }
-            };
-            match next {
-                Some(Ok(record)) => batch.push(record),
-                Some(Err(error)) if batch.is_empty() => {
-                    self.stream = None;
-                    return Err(error);
-                }
-                Some(Err(error)) => {
-                    (self.stream, self.error) = (None, Some(error));
-                }
-                None => self.stream = None,
-            }
-            if batch.len() >= BATCH {
-                break;
-            }
-        }
-        Ok(batch)
-    }
-}
 
 fn to_dicts(py: Python<'_>, batch: Vec<sfscale::rest::Record>) -> PyResult<VecDeque<Py<PyAny>>> {
     let mut keys = Keys::default();
@@ -85,14 +35,14 @@ fn to_dicts(py: Python<'_>, batch: Vec<sfscale::rest::Record>) -> PyResult<VecDe
 /// Records of a query, for `for` loops. Returned by `Client.query` and `Bulk.query`.
 #[pyclass(module = "sfscale._sfscale")]
 pub struct QueryIterator {
-    source: Mutex<Source>,
+    source: Mutex<RecordBatches>,
     buffer: VecDeque<Py<PyAny>>,
 }
 
 impl QueryIterator {
-    pub fn new(stream: Records) -> Self {
+    pub fn new(stream: RecordStream) -> Self {
         QueryIterator {
-            source: Mutex::new(Source::new(stream)),
+            source: Mutex::new(RecordBatches::new(stream)),
             buffer: VecDeque::new(),
         }
     }
@@ -106,7 +56,7 @@ impl QueryIterator {
 
     fn __next__(&mut self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         if self.buffer.is_empty() {
-            let batch = block_on(py, self.source.get_mut().next_batch())?;
+            let batch = block_on(py, self.source.get_mut().next_batch(BATCH))?;
             self.buffer = to_dicts(py, batch.map_err(|e| core_err(py, e))?)?;
         }
         self.buffer
@@ -119,14 +69,14 @@ impl QueryIterator {
 /// `AsyncBulk.query`.
 #[pyclass(module = "sfscale._sfscale")]
 pub struct AsyncQueryIterator {
-    source: Arc<tokio::sync::Mutex<Source>>,
+    source: Arc<tokio::sync::Mutex<RecordBatches>>,
     buffer: Arc<Mutex<VecDeque<Py<PyAny>>>>,
 }
 
 impl AsyncQueryIterator {
-    pub fn new(stream: Records) -> Self {
+    pub fn new(stream: RecordStream) -> Self {
         AsyncQueryIterator {
-            source: Arc::new(tokio::sync::Mutex::new(Source::new(stream))),
+            source: Arc::new(tokio::sync::Mutex::new(RecordBatches::new(stream))),
             buffer: Arc::default(),
         }
     }
@@ -149,7 +99,7 @@ impl AsyncQueryIterator {
             if !buffer.lock().is_empty() {
                 return Ok(Vec::new());
             }
-            source.next_batch().await
+            source.next_batch(BATCH).await
         };
         let buffer = Arc::clone(&self.buffer);
         awaitable(py, fetch, move |py, batch| {

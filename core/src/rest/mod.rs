@@ -7,12 +7,14 @@
 //! cannot redirect a call to another resource.
 //!
 //! - [`query`]: `query` / `query_all` streams across `nextRecordsUrl`, `query_cached`.
+//! - [`batches`]: a record stream read a batch at a time, for the language bindings.
 //! - [`sobjects`]: create, get, update, delete, upsert by external id.
 //! - [`collections`]: sObject Collections in chunks of 200 with per-record results.
 //! - [`composite`]: up to 25 subrequests in one call.
 //! - [`describe`]: object and global describe, always cached.
 //! - [`limits`]: the org's `/limits`.
 
+pub mod batches;
 pub mod collections;
 pub mod composite;
 pub mod describe;
@@ -23,6 +25,7 @@ pub mod sobjects;
 
 mod path;
 
+pub use batches::{RecordBatches, RecordStream};
 pub use collections::{RecordError, RecordResult};
 pub use composite::{SubResponse, Subrequest};
 pub use limits::{Limit, OrgLimits};
