@@ -278,6 +278,26 @@ async fn bulk_child(client: &Client, journal: &str) {
     std::future::pending::<()>().await;
 }
 
+/// This test binary again, running only the child role (`mode`: its `CHILD_MODE`), with its
+/// stdout piped so the parent can read which writes were accepted.
+fn spawn_child(journal: &Path, emulator: &str, mode: Option<&str>) -> std::process::Child {
+    let mut command = Command::new(std::env::current_exe().unwrap());
+    command
+        .args([
+            "child_role_enqueues_until_killed",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD_JOURNAL, journal)
+        .env(CHILD_EMULATOR, emulator)
+        .stdout(Stdio::piped());
+    if let Some(mode) = mode {
+        command.env(CHILD_MODE, mode);
+    }
+    command.spawn().expect("child starts")
+}
+
 /// T10 for a bulk run: a process killed while its bulk insert job runs; the restarted process
 /// resumes that run (no second upload) and every insert exists exactly once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -293,19 +313,7 @@ async fn a_process_killed_during_a_bulk_insert_resumes_the_run_and_inserts_each_
     .await;
     let dir = tempfile::tempdir().unwrap();
     let journal = dir.path().join("queue.sqlite");
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "child_role_enqueues_until_killed",
-            "--exact",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CHILD_JOURNAL, &journal)
-        .env(CHILD_EMULATOR, emu.url())
-        .env(CHILD_MODE, "bulk_insert")
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("child starts");
+    let mut child = spawn_child(&journal, emu.url(), Some("bulk_insert"));
     let accepted = BufReader::new(child.stdout.take().unwrap())
         .lines()
         .map_while(Result::ok)
@@ -373,18 +381,7 @@ async fn a_killed_process_restarted_delivers_every_accepted_write_exactly_once()
     .await;
     let dir = tempfile::tempdir().unwrap();
     let journal = dir.path().join("queue.sqlite");
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "child_role_enqueues_until_killed",
-            "--exact",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CHILD_JOURNAL, &journal)
-        .env(CHILD_EMULATOR, emu.url())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("child starts");
+    let mut child = spawn_child(&journal, emu.url(), None);
     let stdout = BufReader::new(child.stdout.take().unwrap());
     let mut accepted = Vec::new();
     let mut lines = stdout.lines();
