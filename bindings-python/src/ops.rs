@@ -9,11 +9,10 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
-use futures::stream::BoxStream;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use serde_json::Value;
-use sfscale::rest::{Record, Subrequest};
+use sfscale::rest::Subrequest;
 use sfscale::Error;
 
 use crate::convert::{record, records, to_json, At};
